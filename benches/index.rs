@@ -1,0 +1,231 @@
+//! Macro benchmark of `kg index`: generates a spec-driven repository of a stated size
+//! (deterministic from a seed), then times full index builds of it and of the upload fixture.
+//!
+//! Run: `cargo bench --bench index -- [FILES] [RUNS]` (defaults: 1000 source files, 5 runs).
+//! Prints the median wall time and median peak memory (via /usr/bin/time when present).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// A small deterministic generator (xorshift64*), so that the same seed gives the same repository.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_AUTHOR_DATE", "1767225600 +0000")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_DATE", "1767225600 +0000")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+    std::fs::write(path, text).expect("write");
+}
+
+/// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
+/// files with 10 criteria each, references from code and tests, and one doc per feature.
+fn generate(root: &Path, files: usize, seed: u64) {
+    let mut rng = Rng(seed);
+    let features = files.div_ceil(20);
+    for f in 0..features {
+        let mut spec = format!("feature: feature{f}\nowner: team{}\nacceptance:\n", f % 7);
+        for c in 0..10 {
+            spec.push_str(&format!(
+                "  - \"Criterion {c} of feature {f}: the system does thing {}.\"\n",
+                rng.below(1000)
+            ));
+        }
+        spec.push_str("nfrs:\n  performance:\n    - \"Answers within 200 ms.\"\n");
+        write(root, &format!("specs/feature{f}.yaml"), &spec);
+        let mut doc = format!("# Feature {f}\n\n");
+        for c in 0..10 {
+            doc.push_str(&format!(
+                "## Criterion {c}\n<!-- documents: feature{f}/AC-{} -->\nSee feature{f}/AC-{}.\n\n",
+                c + 1,
+                c + 1
+            ));
+        }
+        write(root, &format!("docs/feature{f}.md"), &doc);
+    }
+    for i in 0..files {
+        let feature = i / 20;
+        let criterion = rng.below(10) + 1;
+        if i % 5 < 3 {
+            let mut text = format!(
+                "//! Module {i}.\n\nuse std::collections::HashMap;\n\npub struct Thing{i} {{ map: HashMap<u32, u32> }}\n\nimpl Thing{i} {{\n"
+            );
+            for m in 0..8 {
+                text.push_str(&format!(
+                    "    /// implements: feature{feature}/AC-{criterion}\n    pub fn method_{m}(&self, x: u32) -> u32 {{\n        let y = self.map.get(&x).copied().unwrap_or(0);\n        helper_{i}(y + {m})\n    }}\n\n"
+                ));
+            }
+            text.push_str(&format!("}}\n\nfn helper_{i}(x: u32) -> u32 {{ x.wrapping_mul(31) }}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    // verifies: feature{feature}/AC-{criterion}\n    #[test]\n    fn works() {{ assert_eq!(helper_{i}(1), 31); }}\n}}\n"));
+            write(root, &format!("crates/c{}/src/m{i}.rs", i % 10), &text);
+        } else {
+            let mut text = format!("import {{ x }} from \"./x\";\n\nexport class Widget{i} {{\n");
+            for m in 0..8 {
+                text.push_str(&format!(
+                    "  /** implements: feature{feature}/AC-{criterion} */\n  method{m}(a: number): number {{\n    return format{i}(a + {m});\n  }}\n\n"
+                ));
+            }
+            text.push_str(&format!(
+                "}}\n\nexport function format{i}(n: number): number {{ return n * 2; }}\n"
+            ));
+            write(root, &format!("web/src/w{i}.ts"), &text);
+            if i % 2 == 0 {
+                let test = format!(
+                    "import {{ describe, it }} from \"vitest\";\n\ndescribe(\"widget {i}\", () => {{\n  // verifies: feature{feature}/AC-{criterion}\n  it(\"formats\", () => {{ format{i}(1); }});\n}});\n"
+                );
+                write(root, &format!("web/src/w{i}.test.ts"), &test);
+            }
+        }
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "Generated repository"]);
+}
+
+struct Sample {
+    seconds: f64,
+    peak_kib: Option<u64>,
+}
+
+fn run_index(repo: &Path, store: &Path) -> Sample {
+    let kg = env!("CARGO_BIN_EXE_kg");
+    let args = [
+        "-C",
+        repo.to_str().expect("utf-8"),
+        "--store",
+        store.to_str().expect("utf-8"),
+        "--quiet",
+        "index",
+        "--force",
+    ];
+    let time = Path::new("/usr/bin/time");
+    let started = Instant::now();
+    let output = if time.exists() {
+        Command::new(time)
+            .arg("-f")
+            .arg("KG_PEAK_KIB=%M")
+            .arg(kg)
+            .args(args)
+            .output()
+    } else {
+        Command::new(kg).args(args).output()
+    }
+    .expect("kg runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "kg index failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let peak_kib = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("KG_PEAK_KIB=")?.trim().parse().ok());
+    Sample { seconds, peak_kib }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn measure(label: &str, repo: &Path, runs: usize) {
+    let store = tempfile::tempdir().expect("temp dir");
+    let samples: Vec<Sample> = (0..runs)
+        .map(|_| run_index(repo, &store.path().join("store")))
+        .collect();
+    let wall = median(samples.iter().map(|s| s.seconds).collect());
+    let peak = samples
+        .iter()
+        .filter_map(|s| s.peak_kib)
+        .map(|k| k as f64)
+        .collect::<Vec<_>>();
+    let peak = if peak.is_empty() {
+        "n/a".to_owned()
+    } else {
+        format!("{:.1} MiB", median(peak) / 1024.0)
+    };
+    let all: Vec<String> = samples
+        .iter()
+        .map(|s| format!("{:.3}", s.seconds))
+        .collect();
+    println!(
+        "{label}: kg index --force, {runs} runs: median {wall:.3} s wall, median peak {peak} (runs: {})",
+        all.join(" ")
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the numbers are ours.
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let files = numbers.first().copied().unwrap_or(1000);
+    let runs = numbers.get(1).copied().unwrap_or(5);
+
+    let fixture = tempfile::tempdir().expect("temp dir");
+    let fixture_repo = fixture.path().join("upload");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upload"),
+        &fixture_repo,
+    );
+    git(&fixture_repo, &["init", "-q", "-b", "main"]);
+    git(&fixture_repo, &["add", "-A"]);
+    git(&fixture_repo, &["commit", "-q", "-m", "Fixture"]);
+    measure("fixture upload (13 files)", &fixture_repo, runs);
+
+    let generated = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    generate(generated.path(), files, 42);
+    eprintln!(
+        "generated {files} source files in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    measure(
+        &format!("generated ({files} source files, seed 42)"),
+        generated.path(),
+        runs,
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The command line: arguments, exit codes, and which module does each command's work.
+//!
+//! Exit codes: 0 ok, 1 a check found problems (reserved for `kg trace --check`), 2 usage or
+//! runtime error. Results go to stdout; progress, summaries and diagnostics to stderr.
+
+// implements: index/command, query/command, query/export
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::git::Repo;
+use crate::index::{self, Outcome};
+use crate::query;
+use crate::report::{self, ResultFormat};
+use crate::store::ReadStore;
+
+/// A git-native knowledge graph of specs, code, tests and docs, queried with SPARQL.
+#[derive(Debug, Parser)]
+#[command(name = "kg", version, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if kg was started in DIR
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    directory: Option<PathBuf>,
+
+    /// Keep the index in DIR instead of `kg/` inside the git directory
+    #[arg(long, value_name = "DIR", global = true)]
+    store: Option<PathBuf>,
+
+    /// Print no summary (diagnostics are still printed)
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Index the repository at HEAD (a no-op when the index is already up to date)
+    Index {
+        /// Rebuild even when the index is up to date
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a SPARQL query: inline text, a file, or the name of a shipped query
+    Query(QueryArgs),
+    /// Write the whole graph as N-Quads or TriG
+    Export {
+        /// The RDF syntax
+        #[arg(long, value_enum, default_value = "nquads")]
+        format: ExportFormat,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Do not bring the index up to date first
+        #[arg(long)]
+        no_refresh: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct QueryArgs {
+    /// SPARQL text, or the NAME of a shipped query (see --list)
+    #[arg(value_name = "QUERY|NAME", required_unless_present_any = ["file", "list"])]
+    query: Option<String>,
+
+    /// Read the query from FILE
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
+    file: Option<PathBuf>,
+
+    /// List the shipped queries with a line of description each
+    #[arg(long)]
+    list: bool,
+
+    /// Output format [default: table on a terminal, json otherwise; turtle for graphs]
+    #[arg(long, value_enum)]
+    format: Option<ResultFormat>,
+
+    /// Do not bring the index up to date first
+    #[arg(long)]
+    no_refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Nquads,
+    Trig,
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kg: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<report::ReportError>()
+                .is_some_and(|e| matches!(e, report::ReportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe))
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Index { force } => {
+            let repo = open_repo(&cli)?;
+            let store = index::store_dir(&repo, cli.store.as_deref());
+            match index::ensure_index(&repo, &store, *force, |m| eprintln!("kg: {m}"))? {
+                Outcome::UpToDate(state) => {
+                    if !cli.quiet {
+                        eprintln!("index is up to date with {}", short(&state.commit));
+                    }
+                }
+                Outcome::Indexed(summary) => {
+                    report::write_summary(&summary, cli.quiet, &mut io::stderr())?
+                }
+                Outcome::Unborn => eprintln!("kg: nothing to index: HEAD has no commits yet"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Query(args) => {
+            if args.list {
+                let rows: Vec<Vec<String>> = query::named()
+                    .map(|q| vec![q.name.to_owned(), q.description.to_owned()])
+                    .collect();
+                let mut out = io::stdout().lock();
+                report::write_table(
+                    &["name".to_owned(), "description".to_owned()],
+                    &rows,
+                    &mut out,
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let (text, source_name) = match (&args.file, &args.query) {
+                (Some(file), _) => (
+                    std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                    file.display().to_string(),
+                ),
+                (None, Some(q)) => match query::find(q) {
+                    Some(named) => (named.text.to_owned(), format!("queries/{}.rq", named.name)),
+                    None if looks_like_a_name(q) => bail!(
+                        "no shipped query is called `{q}`; `kg query --list` shows them (inline SPARQL needs SELECT, ASK, CONSTRUCT or DESCRIBE)"
+                    ),
+                    None => (q.clone(), "inline query".to_owned()),
+                },
+                (None, None) => unreachable!("clap requires a query unless --list or --file"),
+            };
+            let prepared = query::prepare(&text, &source_name)?;
+            let (store, base) = open_index(&cli, !args.no_refresh)?;
+            let results = store.evaluate(prepared)?;
+            // People get a table (Turtle for graphs); programs get the W3C JSON format.
+            let format = args.format.or_else(|| match &results {
+                _ if io::stdout().is_terminal() => None,
+                oxigraph::sparql::QueryResults::Graph(_) => Some(ResultFormat::Turtle),
+                _ => Some(ResultFormat::Json),
+            });
+            let mut out = BufWriter::new(io::stdout().lock());
+            report::write_results(results, format, &base, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            format,
+            output,
+            no_refresh,
+        } => {
+            let (store, _) = open_index(&cli, !no_refresh)?;
+            let rdf = match format {
+                ExportFormat::Nquads => oxigraph::io::RdfFormat::NQuads,
+                ExportFormat::Trig => oxigraph::io::RdfFormat::TriG,
+            };
+            let mut out: Box<dyn Write> = match output {
+                Some(path) => Box::new(BufWriter::new(
+                    File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(BufWriter::new(io::stdout().lock())),
+            };
+            store.dump(rdf, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A bare word such as `untested` is meant as a query name, not as SPARQL.
+fn looks_like_a_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn open_repo(cli: &Cli) -> anyhow::Result<Repo> {
+    let dir = cli.directory.as_deref().unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!("{}: no such directory", dir.display());
+    }
+    Ok(Repo::discover(dir)?)
+}
+
+/// Opens the index for reading, first bringing it up to date with HEAD when `refresh` is set.
+/// Returns the store and the repository's IRI base.
+fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
+    let repo = open_repo(cli)?;
+    let store_dir = index::store_dir(&repo, cli.store.as_deref());
+    if refresh {
+        match index::ensure_index(&repo, &store_dir, false, |m| eprintln!("kg: {m}"))? {
+            Outcome::Indexed(summary) => {
+                report::write_summary(&summary, cli.quiet, &mut io::stderr())?
+            }
+            Outcome::UpToDate(_) => {}
+            Outcome::Unborn => bail!("nothing to query: HEAD has no commits yet"),
+        }
+    }
+    let Some(store) = store_dir.open_read()? else {
+        bail!(
+            "no index in {}: run `kg index` first (or drop --no-refresh)",
+            store_dir.root().display()
+        );
+    };
+    let base = store.state()?.map(|s| s.base).unwrap_or_default();
+    Ok((store, base))
+}

@@ -1,0 +1,273 @@
+//! `kg.toml`: which files are specs, docs and tests, what to leave out, and the IRI base.
+//!
+//! The file is optional and read from the indexed commit, like every other input. Unknown keys are
+//! errors here (unlike in specs): a typo in the configuration would otherwise silently change what
+//! is indexed.
+
+// implements: index/files
+
+use globset::{GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::facts::{FileKind, Language};
+
+/// The configuration file's name, at the repository root.
+pub const CONFIG_FILE: &str = "kg.toml";
+
+/// Files larger than this are recorded but not parsed, unless `kg.toml` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+const DEFAULT_SPECS: &[&str] = &[
+    "specs/**/*.yaml",
+    "specs/**/*.yml",
+    "**/*.spec.yaml",
+    "**/*.spec.yml",
+];
+const DEFAULT_DOCS: &[&str] = &["**/*.md", "**/*.markdown"];
+const DEFAULT_TESTS: &[&str] = &[
+    "**/tests/**",
+    "**/test/**",
+    "**/__tests__/**",
+    "**/*.test.*",
+    "**/*.spec.ts",
+    "**/*.spec.tsx",
+    "**/*.spec.mts",
+    "**/*.spec.cts",
+];
+const DEFAULT_EXCLUDE: &[&str] = &["**/node_modules/**"];
+
+/// An error in `kg.toml`, with its position.
+#[derive(Debug, thiserror::Error)]
+#[error("{CONFIG_FILE}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    base: Option<String>,
+    #[serde(default)]
+    files: RawFiles,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFiles {
+    specs: Option<Vec<String>>,
+    docs: Option<Vec<String>>,
+    tests: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    max_size: Option<u64>,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The IRI base for this repository's resources, when set explicitly.
+    pub base: Option<String>,
+    pub rules: FileRules,
+}
+
+/// Decides what kind each path is.
+#[derive(Debug, Clone)]
+pub struct FileRules {
+    specs: GlobSet,
+    docs: GlobSet,
+    tests: GlobSet,
+    exclude: GlobSet,
+    pub max_file_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::parse("").expect("the defaults are valid")
+    }
+}
+
+impl Config {
+    /// Parses the text of `kg.toml`.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            ConfigError {
+                line,
+                column,
+                message: err.message().trim_end_matches('.').to_owned(),
+            }
+        })?;
+        let at = |key: &str| {
+            let offset = text.find(key).unwrap_or(0);
+            line_column(text, offset)
+        };
+        let set = |key: &str, given: Option<Vec<String>>, default: &[&str]| {
+            let globs: Vec<String> =
+                given.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect());
+            glob_set(&globs).map_err(|message| {
+                let (line, column) = at(key);
+                ConfigError {
+                    line,
+                    column,
+                    message,
+                }
+            })
+        };
+        if let Some(base) = &raw.base
+            && oxigraph::model::NamedNode::new(base.as_str()).is_err()
+        {
+            let (line, column) = at("base");
+            return Err(ConfigError {
+                line,
+                column,
+                message: format!(
+                    "`base` must be an absolute IRI such as \"https://example.com/repo/\", not `{base}`"
+                ),
+            });
+        }
+        Ok(Config {
+            base: raw.base,
+            rules: FileRules {
+                specs: set("specs", raw.files.specs, DEFAULT_SPECS)?,
+                docs: set("docs", raw.files.docs, DEFAULT_DOCS)?,
+                tests: set("tests", raw.files.tests, DEFAULT_TESTS)?,
+                exclude: set("exclude", raw.files.exclude, DEFAULT_EXCLUDE)?,
+                max_file_size: raw.files.max_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            },
+        })
+    }
+}
+
+fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        let glob = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|err| format!("bad glob `{glob}`: {}", err.kind()))?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|err| err.to_string())
+}
+
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1) as u32
+        + 1;
+    (line, column)
+}
+
+impl FileRules {
+    /// The kind of `path`, or `None` when kg does not read it.
+    pub fn classify(&self, path: &str) -> Option<FileKind> {
+        if self.exclude.is_match(path) {
+            return None;
+        }
+        if self.specs.is_match(path) {
+            return Some(FileKind::Spec);
+        }
+        let extension = path.rsplit_once('.').map(|(_, e)| e);
+        let language = match extension {
+            Some("rs") => Some(Language::Rust),
+            Some("ts" | "mts" | "cts") => Some(Language::TypeScript),
+            Some("tsx") => Some(Language::Tsx),
+            _ => None,
+        };
+        if let Some(language) = language {
+            return Some(FileKind::Code(language));
+        }
+        self.docs.is_match(path).then_some(FileKind::Doc)
+    }
+
+    /// Whether everything in `path` counts as a test.
+    pub fn is_test_file(&self, path: &str) -> bool {
+        self.tests.is_match(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // verifies: index/files
+    #[test]
+    fn defaults_classify_specs_docs_code_and_tests() {
+        let rules = Config::default().rules;
+        let kinds: Vec<_> = [
+            "specs/upload.yaml",
+            "specs/nested/a.yml",
+            "api/upload.spec.yaml",
+            "docs/upload.md",
+            "src/lib.rs",
+            "web/src/a.ts",
+            "web/src/A.tsx",
+            "web/node_modules/x/index.ts",
+            "Cargo.toml",
+            "other.yaml",
+        ]
+        .iter()
+        .map(|p| rules.classify(p))
+        .collect();
+        use FileKind::*;
+        assert_eq!(
+            kinds,
+            vec![
+                Some(Spec),
+                Some(Spec),
+                Some(Spec),
+                Some(Doc),
+                Some(Code(Language::Rust)),
+                Some(Code(Language::TypeScript)),
+                Some(Code(Language::Tsx)),
+                None,
+                None,
+                None,
+            ]
+        );
+        assert!(rules.is_test_file("tests/api.rs"));
+        assert!(rules.is_test_file("crates/x/tests/api.rs"));
+        assert!(rules.is_test_file("web/src/search.test.ts"));
+        assert!(rules.is_test_file("web/src/search.spec.tsx"));
+        assert!(!rules.is_test_file("src/testing.rs"));
+    }
+
+    #[test]
+    fn kg_toml_overrides_the_defaults() {
+        let config = Config::parse(
+            "base = \"https://example.com/r/\"\n[files]\nspecs = [\"reqs/*.yaml\"]\nexclude = [\"fixtures/**\"]\nmax_size = 10\n",
+        )
+        .unwrap();
+        assert_eq!(config.base.as_deref(), Some("https://example.com/r/"));
+        assert_eq!(config.rules.classify("reqs/a.yaml"), Some(FileKind::Spec));
+        assert_eq!(config.rules.classify("specs/a.yaml"), None);
+        assert_eq!(config.rules.classify("fixtures/x/src/a.rs"), None);
+        assert_eq!(config.rules.max_file_size, 10);
+    }
+
+    #[test]
+    fn bad_kg_toml_names_the_line() {
+        let err = Config::parse("[files]\nspec = [\"x\"]\n").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 1));
+        assert!(
+            err.to_string()
+                .starts_with("kg.toml:2:1: unknown field `spec`"),
+            "{err}"
+        );
+        let err = Config::parse("[files]\nspecs = [\"a/**[\"]\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("kg.toml:2:1: bad glob `a/**[`"),
+            "{err}"
+        );
+        let err = Config::parse("base = \"not an iri\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("`base` must be an absolute IRI"),
+            "{err}"
+        );
+    }
+}

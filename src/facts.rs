@@ -1,0 +1,336 @@
+//! The facts kg extracts from one file: plain data, no IRIs, no I/O.
+//!
+//! Parsers produce a [`FileFacts`] from a file's path and bytes alone, so facts can be cached by
+//! blob id. Everything that needs the whole repository (dangling references, mentions of known ids)
+//! happens later, in `index` and `graph`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What kg makes of a file, decided by `config::FileRules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    Spec,
+    Doc,
+    Code(Language),
+}
+
+/// The source languages kg parses with tree-sitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Language {
+    Rust,
+    TypeScript,
+    Tsx,
+}
+
+impl Language {
+    /// The short name used in symbol IRIs (`sym/<lang>/...`) and in the graph.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::TypeScript | Language::Tsx => "ts",
+        }
+    }
+}
+
+/// A 1-based position in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// How bad a diagnostic is. Errors mean part of a file could not be read; warnings mean kg read it
+/// but something in it is probably a mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem found in the input, always tied to a file and, where there is one, a position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Diagnostic {
+    pub path: String,
+    pub position: Option<Position>,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(
+        severity: Severity,
+        path: &str,
+        position: Option<Position>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            path: path.to_owned(),
+            position,
+            severity,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path)?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        write!(f, ": {}: {}", self.severity.as_str(), self.message)
+    }
+}
+
+/// A feature from a spec file, with its acceptance criteria and non-functional requirements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    pub name: String,
+    pub line: u32,
+    pub spec_version: Option<String>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub items: Vec<SpecItem>,
+    pub dependencies: Vec<Dependency>,
+    /// Keys the seed format does not define, kept as data (values rendered as JSON).
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Whether an item is an acceptance criterion or a non-functional requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    Acceptance,
+    Nfr { category: String },
+}
+
+/// One acceptance criterion or NFR. Its full id is `feature/local_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecItem {
+    pub local_id: String,
+    /// True when the id was written in the spec, false when it comes from the item's position.
+    pub explicit_id: bool,
+    pub kind: ItemKind,
+    pub text: String,
+    /// 1-based position in its list (acceptance, or the NFR category).
+    pub position: u32,
+    pub line: u32,
+    pub extra: BTreeMap<String, String>,
+}
+
+/// A dependency of a feature, e.g. `"UserService: for associating image with user."`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    pub name: String,
+    pub description: Option<String>,
+    pub line: u32,
+}
+
+/// The kind of a code definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DefKind {
+    Module,
+    Function,
+    Method,
+    Struct,
+    Enum,
+    Union,
+    Trait,
+    Impl,
+    TypeAlias,
+    Const,
+    Static,
+    Macro,
+    Class,
+    Interface,
+    Namespace,
+    /// A test group: a TypeScript `describe` block.
+    Suite,
+    /// A test case: a TypeScript `it`/`test`/`Deno.test` call.
+    TestCase,
+}
+
+impl DefKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefKind::Module => "module",
+            DefKind::Function => "function",
+            DefKind::Method => "method",
+            DefKind::Struct => "struct",
+            DefKind::Enum => "enum",
+            DefKind::Union => "union",
+            DefKind::Trait => "trait",
+            DefKind::Impl => "impl",
+            DefKind::TypeAlias => "type",
+            DefKind::Const => "const",
+            DefKind::Static => "static",
+            DefKind::Macro => "macro",
+            DefKind::Class => "class",
+            DefKind::Interface => "interface",
+            DefKind::Namespace => "namespace",
+            DefKind::Suite => "suite",
+            DefKind::TestCase => "test",
+        }
+    }
+
+    /// Kinds whose names become part of the qualified names of what they contain.
+    pub fn is_scope(self) -> bool {
+        matches!(
+            self,
+            DefKind::Module
+                | DefKind::Impl
+                | DefKind::Trait
+                | DefKind::Class
+                | DefKind::Interface
+                | DefKind::Namespace
+                | DefKind::Suite
+        )
+    }
+}
+
+/// A definition found in code. Its identity is `(path, qualified_name)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definition {
+    pub kind: DefKind,
+    /// The name as written (`validate`, `lower-cases the query`).
+    pub name: String,
+    /// The name within its file (`Gateway::validate`, `search box > lower-cases the query`),
+    /// made unique within the file.
+    pub qualified_name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// Byte range, used to attach comments and calls; not part of the graph.
+    pub start_byte: usize,
+    pub end_byte: usize,
+    /// Index of the enclosing definition in the file's list.
+    pub parent: Option<usize>,
+    pub is_test: bool,
+}
+
+/// The relation a reference marker declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Relation {
+    Implements,
+    Verifies,
+    Documents,
+}
+
+impl Relation {
+    pub fn marker(self) -> &'static str {
+        match self {
+            Relation::Implements => "implements",
+            Relation::Verifies => "verifies",
+            Relation::Documents => "documents",
+        }
+    }
+}
+
+/// What a reference or mention is attached to in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Anchor {
+    File,
+    /// Index into `FileFacts::definitions`.
+    Definition(usize),
+    /// Index into `FileFacts::sections`.
+    Section(usize),
+}
+
+/// A declared reference from a marker such as `// implements: imageUpload/AC-1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The id as written: `FEATURE` or `FEATURE/ITEM`.
+    pub target: String,
+    /// The marker that was written.
+    pub marker: Relation,
+    /// The relation it establishes (an `implements:` on a test verifies).
+    pub relation: Relation,
+    pub anchor: Anchor,
+    pub position: Position,
+}
+
+/// An id that a doc names in its prose without a marker: weaker evidence than a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub target: String,
+    pub anchor: Anchor,
+    pub position: Position,
+}
+
+/// A call site, by the callee's name as written (`check_size`, `Gateway::new`), kept for later
+/// resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// Index of the calling definition, or `None` at file level.
+    pub caller: Option<usize>,
+    pub callee: String,
+    pub line: u32,
+}
+
+/// A Markdown section: a heading and everything up to the next heading of the same or higher level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocSection {
+    pub title: String,
+    /// Titles from the top-level heading down to this one.
+    pub heading_path: Vec<String>,
+    pub level: u32,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub parent: Option<usize>,
+}
+
+/// Everything kg read from one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileFacts {
+    pub path: String,
+    pub kind: FileKind,
+    /// Git blob id (hex).
+    pub blob: String,
+    pub size: u64,
+    pub lines: u32,
+    /// True when the file as a whole is a test file (under `tests/`, `*.test.ts`, ...).
+    pub is_test_file: bool,
+    /// True when kg did not parse the contents (binary, too large).
+    pub skipped: bool,
+    pub features: Vec<Feature>,
+    pub definitions: Vec<Definition>,
+    pub sections: Vec<DocSection>,
+    pub references: Vec<Reference>,
+    pub mentions: Vec<Mention>,
+    pub calls: Vec<Call>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileFacts {
+    pub fn new(path: &str, kind: FileKind, blob: &str, size: u64) -> Self {
+        FileFacts {
+            path: path.to_owned(),
+            kind,
+            blob: blob.to_owned(),
+            size,
+            lines: 0,
+            is_test_file: false,
+            skipped: false,
+            features: Vec::new(),
+            definitions: Vec::new(),
+            sections: Vec::new(),
+            references: Vec::new(),
+            mentions: Vec::new(),
+            calls: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn diagnostic(&mut self, severity: Severity, position: Option<Position>, message: String) {
+        let d = Diagnostic::new(severity, &self.path, position, message);
+        self.diagnostics.push(d);
+    }
+}

@@ -1,0 +1,503 @@
+//! Turns facts into RDF quads: stable IRIs, one named graph per file, standard vocabularies first.
+//!
+//! IRIs depend only on the repository's base and on paths, names and ids, never on the machine or
+//! on content hashes, so the same commit always gives the same quads.
+
+// implements: index/graph
+
+pub mod vocab;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
+
+use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation};
+use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
+
+/// Mints the IRIs of one repository's resources.
+#[derive(Debug, Clone)]
+pub struct Iris {
+    base: String,
+}
+
+impl Iris {
+    /// `base` must be an absolute IRI; it is used as given, so it normally ends with `/`.
+    pub fn new(base: impl Into<String>) -> Self {
+        Iris { base: base.into() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn node(&self, rest: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}{rest}", self.base))
+    }
+
+    pub fn repository(&self) -> NamedNode {
+        self.node("")
+    }
+
+    pub fn file(&self, path: &str) -> NamedNode {
+        self.node(&format!("file/{}", encode(path)))
+    }
+
+    pub fn symbol(&self, language: &str, path: &str, qualified_name: &str) -> NamedNode {
+        self.node(&format!(
+            "sym/{language}/{}#{}",
+            encode(path),
+            encode(qualified_name)
+        ))
+    }
+
+    pub fn section(&self, path: &str, heading_path: &str) -> NamedNode {
+        self.node(&format!("doc/{}#{}", encode(path), encode(heading_path)))
+    }
+
+    /// A feature (`imageUpload`) or an item (`imageUpload/AC-1`), from its id.
+    pub fn requirement(&self, id: &str) -> NamedNode {
+        self.node(&format!("req/{}", encode(id)))
+    }
+
+    pub fn commit(&self, id: &str) -> NamedNode {
+        self.node(&format!("commit/{id}"))
+    }
+
+    /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
+    pub fn meta_graph(&self) -> NamedNode {
+        self.node("kg/meta")
+    }
+
+    /// The graph that holds diagnostics that need the whole repository (dangling references).
+    pub fn diagnostics_graph(&self) -> NamedNode {
+        self.node("kg/diagnostics")
+    }
+}
+
+/// Percent-encodes what may not stand in an IRI path or fragment. Letters, digits and
+/// `-._~!$&'()*+,;=:@/` stay as they are.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The IRI base of a repository: from its remote when that is a network URL
+/// (`git@github.com:acme/shop.git` gives `https://github.com/acme/shop/`), otherwise from the first
+/// commit, which every clone shares (`urn:kg:<sha>/`).
+pub fn derive_base(remote: Option<&str>, root_commit: &str) -> String {
+    remote
+        .and_then(network_remote_base)
+        .unwrap_or_else(|| format!("urn:kg:{root_commit}/"))
+}
+
+fn network_remote_base(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (host, path) = if let Some((scheme, rest)) = url.split_once("://") {
+        if !matches!(
+            scheme,
+            "http" | "https" | "ssh" | "git" | "git+ssh" | "ssh+git"
+        ) {
+            return None;
+        }
+        rest.split_once('/')?
+    } else {
+        // scp-like: [user@]host:path, but not a Windows or relative path.
+        let (host, path) = url.split_once(':')?;
+        if host.contains('/') || host.len() < 2 {
+            return None;
+        }
+        (host, path)
+    };
+    let host = host.rsplit('@').next()?;
+    let host = host.split(':').next()?.to_ascii_lowercase();
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    if host.is_empty() || path.is_empty() {
+        return None;
+    }
+    let base = format!("https://{host}/{}/", encode(path));
+    NamedNode::new(base.as_str()).ok().map(|_| base)
+}
+
+/// What graph building needs to know about the whole repository.
+pub struct Context<'a> {
+    pub iris: &'a Iris,
+    /// Every feature and item id defined by some spec, for keeping only real mentions.
+    pub known_ids: &'a HashSet<String>,
+}
+
+struct GraphWriter {
+    graph: GraphName,
+    quads: Vec<Quad>,
+}
+
+impl GraphWriter {
+    fn new(graph: NamedNode) -> Self {
+        GraphWriter {
+            graph: graph.into(),
+            quads: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, subject: &NamedNode, predicate: NamedNodeRef<'_>, object: impl Into<Term>) {
+        self.quads.push(Quad::new(
+            subject.clone(),
+            predicate.into_owned(),
+            object.into(),
+            self.graph.clone(),
+        ));
+    }
+
+    fn text(&mut self, subject: &NamedNode, predicate: NamedNodeRef<'_>, value: &str) {
+        self.add(subject, predicate, Literal::new_simple_literal(value));
+    }
+
+    fn number(&mut self, subject: &NamedNode, predicate: NamedNodeRef<'_>, value: impl Into<i64>) {
+        self.add(subject, predicate, Literal::from(value.into()));
+    }
+
+    fn types(&mut self, subject: &NamedNode, classes: &[NamedNodeRef<'_>]) {
+        for class in classes {
+            self.add(subject, rdf::TYPE, class.into_owned());
+        }
+    }
+
+    fn position(&mut self, subject: &NamedNode, file: &NamedNode, line: u32, column: u32) {
+        self.add(subject, kg::IN_FILE, file.clone());
+        self.number(subject, kg::LINE, line);
+        self.number(subject, kg::COLUMN, column);
+    }
+}
+
+/// The quads of one file's named graph (the graph is the file's IRI).
+pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
+    let iris = context.iris;
+    let file = iris.file(&facts.path);
+    let mut w = GraphWriter::new(file.clone());
+
+    let kind_class = match facts.kind {
+        FileKind::Spec => kg::SPEC_FILE,
+        FileKind::Doc => kg::DOC_FILE,
+        FileKind::Code(_) => kg::CODE_FILE,
+    };
+    w.types(&file, &[kg::FILE, kind_class]);
+    w.text(&file, kg::PATH, &facts.path);
+    w.text(&file, kg::BLOB, &facts.blob);
+    w.number(&file, kg::SIZE, facts.size as i64);
+    w.number(&file, kg::LINE_COUNT, facts.lines);
+    if let FileKind::Code(language) = facts.kind {
+        w.text(&file, kg::LANGUAGE, language.tag());
+    }
+    if facts.is_test_file {
+        w.add(&file, kg::TEST_FILE, Literal::from(true));
+    }
+    if facts.skipped {
+        w.add(&file, kg::SKIPPED, Literal::from(true));
+    }
+
+    write_features(&mut w, facts, &file, iris);
+    let definitions = write_definitions(&mut w, facts, &file, iris);
+    let sections = write_sections(&mut w, facts, &file, iris);
+    let anchor = |a: Anchor| match a {
+        Anchor::File => file.clone(),
+        Anchor::Definition(i) => definitions[i].clone(),
+        Anchor::Section(i) => sections[i].clone(),
+    };
+
+    let mut calls = BTreeSet::new();
+    for call in &facts.calls {
+        let caller = call
+            .caller
+            .map_or_else(|| file.clone(), |i| definitions[i].clone());
+        if calls.insert((caller.clone(), call.callee.as_str())) {
+            w.text(&caller, kg::CALLS_NAME, &call.callee);
+        }
+    }
+
+    for reference in &facts.references {
+        let node = NamedNode::new_unchecked(format!(
+            "{}#ref-{}-{}",
+            file.as_str(),
+            reference.position.line,
+            reference.position.column
+        ));
+        let source = anchor(reference.anchor);
+        let target = iris.requirement(&reference.target);
+        let link = match reference.relation {
+            Relation::Implements => oslc_rm::IMPLEMENTED_BY,
+            Relation::Verifies => oslc_rm::VALIDATED_BY,
+            Relation::Documents => oslc_rm::ELABORATED_BY,
+        };
+        w.types(&node, &[kg::REFERENCE]);
+        w.add(&node, kg::SOURCE, source.clone());
+        w.add(&node, kg::TARGET, target.clone());
+        w.text(&node, kg::TARGET_ID, &reference.target);
+        w.text(&node, kg::MARKER, reference.marker.marker());
+        w.add(&node, kg::RELATION, link.into_owned());
+        w.position(
+            &node,
+            &file,
+            reference.position.line,
+            reference.position.column,
+        );
+        w.add(&target, link, source);
+    }
+
+    for mention in &facts.mentions {
+        if !context.known_ids.contains(&mention.target) {
+            continue;
+        }
+        let node = NamedNode::new_unchecked(format!(
+            "{}#mention-{}-{}",
+            file.as_str(),
+            mention.position.line,
+            mention.position.column
+        ));
+        let source = anchor(mention.anchor);
+        let target = iris.requirement(&mention.target);
+        w.types(&node, &[kg::MENTION]);
+        w.add(&node, kg::SOURCE, source.clone());
+        w.add(&node, kg::TARGET, target.clone());
+        w.text(&node, kg::TARGET_ID, &mention.target);
+        w.position(&node, &file, mention.position.line, mention.position.column);
+        w.add(&target, kg::MENTIONED_IN, source);
+    }
+
+    for (n, diagnostic) in facts.diagnostics.iter().enumerate() {
+        let node = NamedNode::new_unchecked(format!("{}#diagnostic-{}", file.as_str(), n + 1));
+        write_diagnostic(&mut w, &node, diagnostic, &file);
+    }
+    w.quads
+}
+
+fn write_features(w: &mut GraphWriter, facts: &FileFacts, file: &NamedNode, iris: &Iris) {
+    for feature in &facts.features {
+        let node = iris.requirement(&feature.name);
+        w.types(&node, &[kg::FEATURE, oslc_rm::REQUIREMENT_COLLECTION]);
+        w.text(&node, dcterms::IDENTIFIER, &feature.name);
+        w.text(&node, dcterms::TITLE, &feature.name);
+        if let Some(description) = &feature.description {
+            w.text(&node, dcterms::DESCRIPTION, description);
+        }
+        if let Some(version) = &feature.spec_version {
+            w.text(&node, kg::SPEC_VERSION, version);
+        }
+        if let Some(owner) = &feature.owner {
+            w.text(&node, kg::OWNER, owner);
+        }
+        w.add(&node, kg::IN_FILE, file.clone());
+        w.number(&node, kg::LINE, feature.line);
+        write_attributes(w, &node, &feature.extra);
+        for (n, dependency) in feature.dependencies.iter().enumerate() {
+            let dep = NamedNode::new_unchecked(format!("{}#dependency-{}", node.as_str(), n + 1));
+            w.types(&dep, &[kg::DEPENDENCY]);
+            w.text(&dep, kg::NAME, &dependency.name);
+            if let Some(description) = &dependency.description {
+                w.text(&dep, dcterms::DESCRIPTION, description);
+            }
+            w.add(&dep, kg::IN_FILE, file.clone());
+            w.number(&dep, kg::LINE, dependency.line);
+            w.add(&node, kg::DEPENDENCY_PROP, dep);
+        }
+        for item in &feature.items {
+            let id = format!("{}/{}", feature.name, item.local_id);
+            let item_node = iris.requirement(&id);
+            let class = match item.kind {
+                ItemKind::Acceptance => kg::ACCEPTANCE_CRITERION,
+                ItemKind::Nfr { .. } => kg::NON_FUNCTIONAL_REQUIREMENT,
+            };
+            w.types(&item_node, &[oslc_rm::REQUIREMENT, class]);
+            w.text(&item_node, dcterms::IDENTIFIER, &id);
+            w.text(&item_node, dcterms::DESCRIPTION, &item.text);
+            w.add(&item_node, kg::FEATURE_PROP, node.clone());
+            w.text(&item_node, kg::LOCAL_ID, &item.local_id);
+            w.add(&item_node, kg::EXPLICIT_ID, Literal::from(item.explicit_id));
+            w.number(&item_node, kg::POSITION, item.position);
+            if let ItemKind::Nfr { category } = &item.kind {
+                w.text(&item_node, kg::CATEGORY, category);
+            }
+            w.add(&item_node, kg::IN_FILE, file.clone());
+            w.number(&item_node, kg::LINE, item.line);
+            write_attributes(w, &item_node, &item.extra);
+            w.add(&node, oslc_rm::USES, item_node);
+        }
+    }
+}
+
+fn write_attributes(
+    w: &mut GraphWriter,
+    owner: &NamedNode,
+    extra: &std::collections::BTreeMap<String, String>,
+) {
+    for (key, value) in extra {
+        let node =
+            NamedNode::new_unchecked(format!("{}#attribute-{}", owner.as_str(), encode(key)));
+        w.types(&node, &[kg::ATTRIBUTE]);
+        w.text(&node, kg::KEY, key);
+        w.text(&node, rdf::VALUE, value);
+        w.add(owner, kg::ATTRIBUTE_PROP, node);
+    }
+}
+
+fn write_definitions(
+    w: &mut GraphWriter,
+    facts: &FileFacts,
+    file: &NamedNode,
+    iris: &Iris,
+) -> Vec<NamedNode> {
+    let language = match facts.kind {
+        FileKind::Code(language) => language.tag(),
+        _ => "",
+    };
+    let nodes: Vec<NamedNode> = facts
+        .definitions
+        .iter()
+        .map(|d| iris.symbol(language, &facts.path, &d.qualified_name))
+        .collect();
+    for (definition, node) in facts.definitions.iter().zip(&nodes) {
+        w.types(node, &[kg::DEFINITION]);
+        if definition.is_test {
+            w.types(node, &[kg::TEST, oslc_qm::TEST_CASE]);
+        }
+        w.text(node, kg::KIND, definition.kind.as_str());
+        w.text(node, kg::NAME, &definition.name);
+        w.text(node, kg::QUALIFIED_NAME, &definition.qualified_name);
+        w.text(node, kg::LANGUAGE, language);
+        w.add(node, kg::IN_FILE, file.clone());
+        w.number(node, kg::START_LINE, definition.start_line);
+        w.number(node, kg::END_LINE, definition.end_line);
+        if let Some(parent) = definition.parent {
+            w.add(node, kg::PARENT, nodes[parent].clone());
+        }
+    }
+    nodes
+}
+
+fn write_sections(
+    w: &mut GraphWriter,
+    facts: &FileFacts,
+    file: &NamedNode,
+    iris: &Iris,
+) -> Vec<NamedNode> {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let nodes: Vec<NamedNode> = facts
+        .sections
+        .iter()
+        .map(|s| {
+            let path = s.heading_path.join(" > ");
+            let count = seen.entry(path.clone()).or_insert(0);
+            *count += 1;
+            let unique = if *count == 1 {
+                path
+            } else {
+                format!("{path}~{count}")
+            };
+            iris.section(&facts.path, &unique)
+        })
+        .collect();
+    for (section, node) in facts.sections.iter().zip(&nodes) {
+        w.types(node, &[kg::DOC_SECTION]);
+        w.text(node, dcterms::TITLE, &section.title);
+        w.text(node, kg::HEADING_PATH, &section.heading_path.join(" > "));
+        w.number(node, kg::LEVEL, section.level);
+        w.add(node, kg::IN_FILE, file.clone());
+        w.number(node, kg::START_LINE, section.start_line);
+        w.number(node, kg::END_LINE, section.end_line);
+        if let Some(parent) = section.parent {
+            w.add(node, kg::PARENT, nodes[parent].clone());
+        }
+    }
+    nodes
+}
+
+fn write_diagnostic(
+    w: &mut GraphWriter,
+    node: &NamedNode,
+    diagnostic: &Diagnostic,
+    file: &NamedNode,
+) {
+    w.types(node, &[kg::DIAGNOSTIC]);
+    w.text(node, kg::SEVERITY, diagnostic.severity.as_str());
+    w.text(node, kg::MESSAGE, &diagnostic.message);
+    w.add(node, kg::IN_FILE, file.clone());
+    if let Some(p) = diagnostic.position {
+        w.number(node, kg::LINE, p.line);
+        w.number(node, kg::COLUMN, p.column);
+    }
+}
+
+/// The quads of the bookkeeping graph: which commit is indexed and each file graph's blob.
+pub fn meta_quads(iris: &Iris, commit: &str, files: &[(String, String)]) -> Vec<Quad> {
+    let mut w = GraphWriter::new(iris.meta_graph());
+    let repo = iris.repository();
+    w.types(&repo, &[kg::REPOSITORY]);
+    w.text(&repo, kg::INDEXED_COMMIT, commit);
+    w.number(&repo, kg::INDEX_FORMAT, crate::store::INDEX_FORMAT);
+    w.text(&repo, kg::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
+    for (path, blob) in files {
+        w.text(&iris.file(path), kg::BLOB, blob);
+    }
+    w.quads
+}
+
+/// The quads of the repository-wide diagnostics graph.
+pub fn diagnostics_quads(iris: &Iris, diagnostics: &[Diagnostic]) -> Vec<Quad> {
+    let mut w = GraphWriter::new(iris.diagnostics_graph());
+    for (n, diagnostic) in diagnostics.iter().enumerate() {
+        let node =
+            NamedNode::new_unchecked(format!("{}#{}", iris.diagnostics_graph().as_str(), n + 1));
+        write_diagnostic(&mut w, &node, diagnostic, &iris.file(&diagnostic.path));
+    }
+    w.quads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bases_from_remotes_do_not_depend_on_the_protocol() {
+        for remote in [
+            "https://github.com/acme/shop.git",
+            "https://user:token@GitHub.com/acme/shop",
+            "git@github.com:acme/shop.git",
+            "ssh://git@github.com:22/acme/shop.git",
+        ] {
+            assert_eq!(
+                derive_base(Some(remote), "abc"),
+                "https://github.com/acme/shop/",
+                "{remote}"
+            );
+        }
+        for local in [
+            "/srv/git/shop.git",
+            "../shop",
+            "file:///srv/shop",
+            "C:\\x\\y",
+        ] {
+            assert_eq!(derive_base(Some(local), "abc"), "urn:kg:abc/", "{local}");
+        }
+        assert_eq!(derive_base(None, "abc"), "urn:kg:abc/");
+    }
+
+    #[test]
+    fn iris_encode_what_iris_cannot_hold() {
+        let iris = Iris::new("urn:kg:abc/");
+        assert_eq!(
+            iris.symbol("rust", "src/a b.rs", "<Gateway as fmt::Display>::fmt")
+                .as_str(),
+            "urn:kg:abc/sym/rust/src/a%20b.rs#%3CGateway%20as%20fmt::Display%3E::fmt"
+        );
+        assert_eq!(
+            iris.requirement("imageUpload/AC-1").as_str(),
+            "urn:kg:abc/req/imageUpload/AC-1"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Finds reference markers (`implements: a/AC-1, a/b`) and id mentions in comment and prose text.
+//!
+//! The marker syntax is a trait so that other conventions (OpenFastTrace `[impl->dsn~x~1]`, tracey,
+//! duvet) can be added beside the native one without touching the language parsers.
+
+use crate::facts::{Position, Relation};
+
+/// A reference found in one line of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundReference {
+    pub relation: Relation,
+    pub target: String,
+    /// Byte offset of the id in the line.
+    pub offset: usize,
+}
+
+/// A way of writing references in comments and prose.
+pub trait MarkerSyntax: Sync {
+    /// Returns the references written in `line`, a line of comment or prose text with the comment
+    /// syntax still in place.
+    fn scan_line(&self, line: &str) -> Vec<FoundReference>;
+}
+
+/// kg's own markers: `implements:`, `verifies:`, `documents:` at the start of a comment line,
+/// followed by ids separated by commas or spaces. Matching ignores case, so commit-trailer style
+/// `Implements:` works too. Reading stops at the first word that is not an id.
+pub struct NativeMarkers;
+
+/// The syntax kg uses unless told otherwise.
+pub static NATIVE: NativeMarkers = NativeMarkers;
+
+impl MarkerSyntax for NativeMarkers {
+    fn scan_line(&self, line: &str) -> Vec<FoundReference> {
+        let start = comment_body_start(line);
+        let body = &line[start..];
+        let Some((relation, after)) = MARKERS.iter().find_map(|(name, relation)| {
+            let head = body.get(..name.len())?;
+            (head.eq_ignore_ascii_case(name) && body[name.len()..].starts_with(':'))
+                .then_some((*relation, start + name.len() + 1))
+        }) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        let mut rest = after;
+        loop {
+            rest += leading_blanks(&line[rest..]);
+            let len = id_len(&line[rest..]);
+            // An id must end at a separator or the end of the comment, not run into other text.
+            let tail = &line[rest + len..];
+            let ends_cleanly = tail.is_empty()
+                || tail.starts_with([' ', '\t', ',', '.', ';', ')', '*'])
+                || tail.starts_with("-->");
+            if len == 0 || !ends_cleanly {
+                break;
+            }
+            found.push(FoundReference {
+                relation,
+                target: line[rest..rest + len].to_owned(),
+                offset: rest,
+            });
+            rest += len;
+            rest += leading_blanks(&line[rest..]);
+            // Ids are separated by commas; anything else after an id is prose.
+            if !line[rest..].starts_with(',') {
+                break;
+            }
+            rest += 1;
+        }
+        found
+    }
+}
+
+const MARKERS: [(&str, Relation); 3] = [
+    ("implements", Relation::Implements),
+    ("verifies", Relation::Verifies),
+    ("documents", Relation::Documents),
+];
+
+/// Skips leading white space and comment syntax: `//`, `///`, `//!`, `/*`, `/**`, `*`, `<!--`.
+fn comment_body_start(line: &str) -> usize {
+    let mut i = 0;
+    let bytes = line.as_bytes();
+    loop {
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        let rest = &line[i..];
+        let skip = ["<!--", "///", "//!", "//", "/**", "/*!", "/*", "*"]
+            .iter()
+            .find(|p| rest.starts_with(**p))
+            .map_or(0, |p| p.len());
+        if skip == 0 {
+            return i;
+        }
+        i += skip;
+    }
+}
+
+/// Length of the id-shaped token at the start of `text`: `FEATURE` or `FEATURE/ITEM`, made of
+/// letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`.
+pub fn id_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let is_start = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let is_part = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    if bytes.first().is_none_or(|b| !is_start(*b)) {
+        return 0;
+    }
+    let mut i = 1;
+    while i < bytes.len() && is_part(bytes[i]) {
+        i += 1;
+    }
+    if i + 1 < bytes.len() && bytes[i] == b'/' && is_start(bytes[i + 1]) {
+        i += 2;
+        while i < bytes.len() && is_part(bytes[i]) {
+            i += 1;
+        }
+    }
+    // A trailing `.` or `-` ends the sentence or the comment (`-->`), it is not part of the id.
+    i - (text[..i].len() - trim_id(&text[..i]).len())
+}
+
+fn leading_blanks(text: &str) -> usize {
+    text.len() - text.trim_start_matches([' ', '\t']).len()
+}
+
+fn trim_id(id: &str) -> &str {
+    id.trim_end_matches(['.', '-'])
+}
+
+/// Finds `FEATURE/ITEM`-shaped tokens in prose, as candidates for mentions. Tokens that are part
+/// of a longer path (`a/b/c`, `/a/b`) or a URL are left out; whether a candidate names a real item
+/// is decided once all specs are known.
+pub fn mention_candidates(line: &str) -> Vec<(usize, String)> {
+    let bytes = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary =
+            i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || b"_-./:".contains(&bytes[i - 1]));
+        if boundary && bytes[i].is_ascii_alphabetic() {
+            let len = id_len(&line[i..]);
+            let token = &line[i..i + len];
+            let continues = line[i + len..].starts_with('/');
+            if len > 0 && token.contains('/') && !continues {
+                out.push((i, token.to_owned()));
+            }
+            i += len.max(1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Scans a block of comment text that starts at `start` and returns each reference with its
+/// position (1-based line and byte column).
+pub fn scan_block(
+    syntax: &dyn MarkerSyntax,
+    text: &str,
+    start: Position,
+) -> Vec<(Relation, String, Position)> {
+    let mut out = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let first_column = if n == 0 { start.column } else { 1 };
+        for found in syntax.scan_line(line.trim_end_matches('\r')) {
+            let position = Position {
+                line: start.line + n as u32,
+                column: first_column + found.offset as u32,
+            };
+            out.push((found.relation, found.target, position));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(line: &str) -> Vec<(Relation, String)> {
+        NATIVE
+            .scan_line(line)
+            .into_iter()
+            .map(|f| (f.relation, f.target))
+            .collect()
+    }
+
+    // verifies: index/references
+    #[test]
+    fn reads_markers_in_every_comment_style() {
+        let want = vec![
+            (Relation::Implements, "a/AC-1".to_owned()),
+            (Relation::Implements, "a/size-limit".to_owned()),
+        ];
+        for line in [
+            "// implements: a/AC-1, a/size-limit",
+            "/// implements: a/AC-1,a/size-limit",
+            "   * implements: a/AC-1 ,a/size-limit */",
+            "<!-- implements: a/AC-1, a/size-limit -->",
+            "/* Implements: a/AC-1, a/size-limit. */",
+            "implements: a/AC-1, a/size-limit",
+        ] {
+            assert_eq!(ids(line), want, "{line}");
+        }
+        assert_eq!(
+            ids("//! verifies: b")[0],
+            (Relation::Verifies, "b".to_owned())
+        );
+        assert_eq!(
+            ids("<!--documents: x/NFR-security-1-->")[0],
+            (Relation::Documents, "x/NFR-security-1".to_owned())
+        );
+    }
+
+    #[test]
+    fn ignores_markers_inside_prose_and_stops_at_prose() {
+        assert!(ids("// this is what implements: a/AC-1 means").is_empty());
+        assert!(ids("// `implements:` markers are read").is_empty());
+        assert!(ids("// implementsx: a").is_empty());
+        assert_eq!(ids("// implements: a/AC-1 and more").len(), 1);
+        assert_eq!(
+            ids("// implements: a/AC-1 (partly, see b/AC-2)"),
+            vec![(Relation::Implements, "a/AC-1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn reports_the_column_of_each_id() {
+        let found = scan_block(
+            &NATIVE,
+            "x\n  // verifies: a/b, c/d",
+            Position { line: 7, column: 5 },
+        );
+        let cols: Vec<_> = found
+            .iter()
+            .map(|(_, id, p)| (id.as_str(), p.line, p.column))
+            .collect();
+        assert_eq!(cols, vec![("a/b", 8, 16), ("c/d", 8, 21)]);
+    }
+
+    #[test]
+    fn finds_mentions_but_not_paths_or_urls() {
+        let found: Vec<_> = mention_candidates(
+            "See imageUpload/size-limit. Not src/a/b.rs, /abs/x, or https://h/x/y; also `f/AC-2`",
+        )
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+        assert_eq!(found, vec!["imageUpload/size-limit", "f/AC-2"]);
+    }
+}

@@ -1,0 +1,278 @@
+//! Writes results for people and for programs: query results in the W3C formats or as a table,
+//! RDF in standard syntaxes, and the index summary.
+
+// implements: query/formats
+
+use std::io::{self, Write};
+
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::Term;
+use oxigraph::sparql::QueryResults;
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+
+use crate::facts::Severity;
+use crate::graph::vocab::PREFIXES;
+use crate::index::Summary;
+
+/// How query results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultFormat {
+    /// Aligned columns for people (SELECT and ASK).
+    Table,
+    /// SPARQL 1.1 Query Results JSON.
+    Json,
+    /// SPARQL 1.1 Query Results CSV.
+    Csv,
+    /// SPARQL 1.1 Query Results TSV.
+    Tsv,
+    /// SPARQL Query Results XML.
+    Xml,
+    /// Turtle (CONSTRUCT and DESCRIBE).
+    Turtle,
+    /// N-Triples (CONSTRUCT and DESCRIBE).
+    Ntriples,
+}
+
+/// An error writing results.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error("query evaluation failed: {0}")]
+    Evaluation(String),
+    #[error("--format {format} does not fit a {kind} query; use {fits}")]
+    FormatMismatch {
+        format: &'static str,
+        kind: &'static str,
+        fits: &'static str,
+    },
+}
+
+fn format_name(format: ResultFormat) -> &'static str {
+    match format {
+        ResultFormat::Table => "table",
+        ResultFormat::Json => "json",
+        ResultFormat::Csv => "csv",
+        ResultFormat::Tsv => "tsv",
+        ResultFormat::Xml => "xml",
+        ResultFormat::Turtle => "turtle",
+        ResultFormat::Ntriples => "ntriples",
+    }
+}
+
+const SOLUTION_FORMATS: &str = "table, json, csv, tsv or xml";
+const GRAPH_FORMATS: &str = "turtle or ntriples";
+
+/// Writes `results` in `format`. In tables, IRIs under `base` are shown relative to it and known
+/// vocabularies by prefix. `format` is `None` to choose: a table for SELECT and ASK, Turtle for
+/// graphs.
+pub fn write_results(
+    results: QueryResults<'_>,
+    format: Option<ResultFormat>,
+    base: &str,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let evaluation = |e: &dyn std::fmt::Display| ReportError::Evaluation(e.to_string());
+    match results {
+        QueryResults::Solutions(solutions) => {
+            let format = format.unwrap_or(ResultFormat::Table);
+            let w3c = match format {
+                ResultFormat::Table => None,
+                ResultFormat::Json => Some(QueryResultsFormat::Json),
+                ResultFormat::Csv => Some(QueryResultsFormat::Csv),
+                ResultFormat::Tsv => Some(QueryResultsFormat::Tsv),
+                ResultFormat::Xml => Some(QueryResultsFormat::Xml),
+                ResultFormat::Turtle | ResultFormat::Ntriples => {
+                    return Err(ReportError::FormatMismatch {
+                        format: format_name(format),
+                        kind: "SELECT",
+                        fits: SOLUTION_FORMATS,
+                    });
+                }
+            };
+            let variables = solutions.variables().to_vec();
+            match w3c {
+                Some(w3c) => {
+                    let mut serializer = QueryResultsSerializer::from_format(w3c)
+                        .serialize_solutions_to_writer(out, variables)?;
+                    for solution in solutions {
+                        let solution = solution.map_err(|e| evaluation(&e))?;
+                        serializer.serialize(&solution)?;
+                    }
+                    serializer.finish()?;
+                }
+                None => {
+                    let header: Vec<String> =
+                        variables.iter().map(|v| v.as_str().to_owned()).collect();
+                    let mut rows = Vec::new();
+                    for solution in solutions {
+                        let solution = solution.map_err(|e| evaluation(&e))?;
+                        rows.push(
+                            variables
+                                .iter()
+                                .map(|v| {
+                                    solution
+                                        .get(v)
+                                        .map_or_else(String::new, |t| display_term(t, base))
+                                })
+                                .collect(),
+                        );
+                    }
+                    write_table(&header, &rows, out)?;
+                }
+            }
+        }
+        QueryResults::Boolean(value) => match format.unwrap_or(ResultFormat::Table) {
+            ResultFormat::Table => writeln!(out, "{value}")?,
+            ResultFormat::Json => {
+                QueryResultsSerializer::from_format(QueryResultsFormat::Json)
+                    .serialize_boolean_to_writer(&mut *out, value)?;
+                writeln!(out)?;
+            }
+            ResultFormat::Csv => {
+                QueryResultsSerializer::from_format(QueryResultsFormat::Csv)
+                    .serialize_boolean_to_writer(out, value)?;
+            }
+            ResultFormat::Tsv => {
+                QueryResultsSerializer::from_format(QueryResultsFormat::Tsv)
+                    .serialize_boolean_to_writer(out, value)?;
+            }
+            ResultFormat::Xml => {
+                QueryResultsSerializer::from_format(QueryResultsFormat::Xml)
+                    .serialize_boolean_to_writer(out, value)?;
+            }
+            other => {
+                return Err(ReportError::FormatMismatch {
+                    format: format_name(other),
+                    kind: "ASK",
+                    fits: SOLUTION_FORMATS,
+                });
+            }
+        },
+        QueryResults::Graph(triples) => {
+            let rdf = match format.unwrap_or(ResultFormat::Turtle) {
+                ResultFormat::Turtle => RdfFormat::Turtle,
+                ResultFormat::Ntriples => RdfFormat::NTriples,
+                other => {
+                    return Err(ReportError::FormatMismatch {
+                        format: format_name(other),
+                        kind: "CONSTRUCT or DESCRIBE",
+                        fits: GRAPH_FORMATS,
+                    });
+                }
+            };
+            let mut serializer = RdfSerializer::from_format(rdf);
+            if rdf == RdfFormat::Turtle {
+                for (prefix, iri) in PREFIXES {
+                    serializer = serializer
+                        .with_prefix(*prefix, *iri)
+                        .expect("the built-in prefixes are valid IRIs");
+                }
+            }
+            let mut serializer = serializer.for_writer(out);
+            for triple in triples {
+                let triple = triple.map_err(|e| evaluation(&e))?;
+                serializer.serialize_triple(&triple)?;
+            }
+            serializer.finish()?;
+        }
+    }
+    Ok(())
+}
+
+/// A term as people read it: literals plainly, IRIs relative to the base or by prefix.
+pub fn display_term(term: &Term, base: &str) -> String {
+    match term {
+        Term::Literal(l) => l.value().replace(['\n', '\r', '\t'], " "),
+        Term::NamedNode(n) => {
+            let iri = n.as_str();
+            if !base.is_empty()
+                && let Some(rest) = iri.strip_prefix(base)
+            {
+                return rest.to_owned();
+            }
+            PREFIXES
+                .iter()
+                .find_map(|(prefix, ns)| {
+                    iri.strip_prefix(ns)
+                        .map(|local| format!("{prefix}:{local}"))
+                })
+                .unwrap_or_else(|| format!("<{iri}>"))
+        }
+        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        #[allow(unreachable_patterns)]
+        other => other.to_string(),
+    }
+}
+
+/// Writes rows as aligned columns under a header and a rule.
+pub fn write_table(header: &[String], rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let line = |cells: &[String], out: &mut dyn Write| -> io::Result<()> {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.extend(std::iter::repeat_n(' ', w - width(cell) + 2));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(header, out)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule, out)?;
+    for row in rows {
+        line(row, out)?;
+    }
+    Ok(())
+}
+
+/// Writes the diagnostics and the summary of an index run.
+pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io::Result<()> {
+    for diagnostic in &summary.diagnostics {
+        writeln!(out, "{diagnostic}")?;
+    }
+    if quiet {
+        return Ok(());
+    }
+    let files: Vec<String> = summary
+        .files
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let errors = summary
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = summary.diagnostics.len() - errors;
+    writeln!(
+        out,
+        "indexed {} in {:.2}s: files {} | {} definitions, {} tests | {} features, {} items | {} references ({} dangling), {} mentions | {} errors, {} warnings | {} quads",
+        &summary.commit[..summary.commit.len().min(12)],
+        summary.elapsed.as_secs_f64(),
+        if files.is_empty() {
+            "none".to_owned()
+        } else {
+            files.join(", ")
+        },
+        summary.definitions,
+        summary.tests,
+        summary.features,
+        summary.items,
+        summary.references,
+        summary.dangling,
+        summary.mentions,
+        errors,
+        warnings,
+        summary.quads,
+    )
+}

@@ -1,0 +1,288 @@
+//! The only module that touches oxigraph's `Store`: where the index lives on disk, replacing it
+//! whole, reading its state, and running queries and dumps against it.
+//!
+//! Layout of the store directory (by default `<git dir>/kg`):
+//! - `store-<pid>-<nanos>/`: a RocksDB store, one per full build;
+//! - `current`: the name of the store that is in use, replaced atomically (write, then rename);
+//! - `lock`: held by the process that is writing, with its pid inside.
+//!
+//! A full build goes through the bulk loader into a new directory and only then becomes
+//! `current`, so an interrupted build leaves the previous index usable.
+
+// implements: index/store
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::{Quad, Term};
+use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
+use oxigraph::store::Store;
+
+use crate::graph::vocab;
+
+/// The version of the graph's shape. A store written with another format is rebuilt.
+pub const INDEX_FORMAT: i64 = 1;
+
+/// An error from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store {}: {message}", path.display())]
+    Storage { path: PathBuf, message: String },
+    #[error("query failed: {0}")]
+    Query(String),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What the store says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexState {
+    pub base: String,
+    pub commit: String,
+    pub format: i64,
+    pub tool_version: String,
+}
+
+impl IndexState {
+    /// Whether this index was written by this version of kg for `commit`.
+    pub fn is_current_for(&self, commit: &str) -> bool {
+        self.commit == commit
+            && self.format == INDEX_FORMAT
+            && self.tool_version == env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// The directory that holds a repository's index.
+#[derive(Debug, Clone)]
+pub struct StoreDir {
+    root: PathBuf,
+}
+
+/// Held while writing; released on drop.
+pub struct WriteLock {
+    _file: File,
+}
+
+/// A store opened for reading.
+pub struct ReadStore {
+    store: Store,
+    path: PathBuf,
+}
+
+impl StoreDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        StoreDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn current_file(&self) -> PathBuf {
+        self.root.join("current")
+    }
+
+    /// The store in use, if an index was ever completed.
+    fn current(&self) -> Result<Option<PathBuf>, StoreError> {
+        let pointer = self.current_file();
+        match fs::read_to_string(&pointer) {
+            Ok(name) => {
+                let path = self.root.join(name.trim());
+                Ok(path.is_dir().then_some(path))
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(io_error(&pointer)(err)),
+        }
+    }
+
+    /// Takes the write lock, waiting for another kg process that holds it (and saying so on
+    /// stderr through `on_wait`).
+    pub fn lock(&self, on_wait: impl FnOnce(&str)) -> Result<WriteLock, StoreError> {
+        fs::create_dir_all(&self.root).map_err(io_error(&self.root))?;
+        let path = self.root.join("lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another kg process".to_owned()
+                } else {
+                    format!("kg process {holder}")
+                };
+                on_wait(&format!(
+                    "waiting for {who}, which is writing the index in {}",
+                    self.root.display()
+                ));
+                file.lock().map_err(io_error(&path))?;
+            }
+            Err(fs::TryLockError::Error(err)) => return Err(io_error(&path)(err)),
+        }
+        file.set_len(0).map_err(io_error(&path))?;
+        write!(file, "{}", std::process::id()).map_err(io_error(&path))?;
+        Ok(WriteLock { _file: file })
+    }
+
+    /// Builds a new store from `quads` with the bulk loader, makes it current, and removes the
+    /// stores it replaces. Returns the number of quads loaded.
+    pub fn replace(
+        &self,
+        _lock: &WriteLock,
+        quads: impl IntoIterator<Item = Quad>,
+    ) -> Result<u64, StoreError> {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("store-{}-{nanos}", std::process::id());
+        let path = self.root.join(&name);
+        let storage_error = |e: &dyn std::fmt::Display| StoreError::Storage {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let count = {
+            let store = Store::open(&path).map_err(|e| storage_error(&e))?;
+            let mut count = 0u64;
+            let mut loader = store.bulk_loader();
+            loader
+                .load_quads(quads.into_iter().inspect(|_| count += 1))
+                .map_err(|e| storage_error(&e))?;
+            loader.commit().map_err(|e| storage_error(&e))?;
+            store.flush().map_err(|e| storage_error(&e))?;
+            count
+        };
+        let pointer = self.current_file();
+        let temporary = self.root.join("current.tmp");
+        fs::write(&temporary, &name).map_err(io_error(&temporary))?;
+        fs::rename(&temporary, &pointer).map_err(io_error(&pointer))?;
+        // Old stores are no longer reachable; a reader that still has one open keeps its files
+        // until it closes them.
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let file_name = entry.file_name();
+                let file_name = file_name.to_string_lossy();
+                if file_name.starts_with("store-") && file_name != name {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Opens the current store for reading, if there is one.
+    pub fn open_read(&self) -> Result<Option<ReadStore>, StoreError> {
+        let Some(path) = self.current()? else {
+            return Ok(None);
+        };
+        let store = Store::open_read_only(&path).map_err(|e| StoreError::Storage {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Some(ReadStore { store, path }))
+    }
+
+    /// The state of the current index, if there is one.
+    pub fn state(&self) -> Result<Option<IndexState>, StoreError> {
+        match self.open_read()? {
+            Some(store) => store.state(),
+            None => Ok(None),
+        }
+    }
+}
+
+impl ReadStore {
+    fn storage_error(&self, e: &dyn std::fmt::Display) -> StoreError {
+        StoreError::Storage {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Reads the bookkeeping graph.
+    pub fn state(&self) -> Result<Option<IndexState>, StoreError> {
+        let query = format!(
+            "SELECT ?repo ?commit ?format ?version WHERE {{ GRAPH ?g {{ ?repo <{}> ?commit ; <{}> ?format ; <{}> ?version }} }} LIMIT 1",
+            vocab::kg::INDEXED_COMMIT.as_str(),
+            vocab::kg::INDEX_FORMAT.as_str(),
+            vocab::kg::TOOL_VERSION.as_str(),
+        );
+        let prepared = oxigraph::sparql::SparqlEvaluator::new()
+            .parse_query(&query)
+            .map_err(|e| StoreError::Query(e.to_string()))?;
+        let QueryResults::Solutions(mut solutions) = self.evaluate(prepared)? else {
+            return Ok(None);
+        };
+        let Some(solution) = solutions.next() else {
+            return Ok(None);
+        };
+        let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
+        let text = |name: &str| match solution.get(name) {
+            Some(Term::NamedNode(n)) => n.as_str().to_owned(),
+            Some(Term::Literal(l)) => l.value().to_owned(),
+            _ => String::new(),
+        };
+        Ok(Some(IndexState {
+            base: text("repo"),
+            commit: text("commit"),
+            format: text("format").parse().unwrap_or(0),
+            tool_version: text("version"),
+        }))
+    }
+
+    /// Runs a prepared query with the union of all graphs as the default graph.
+    pub fn evaluate(
+        &self,
+        mut query: PreparedSparqlQuery,
+    ) -> Result<QueryResults<'static>, StoreError> {
+        query.dataset_mut().set_default_graph_as_union();
+        query
+            .on_store(&self.store)
+            .execute()
+            .map_err(|e| StoreError::Query(e.to_string()))
+    }
+
+    /// Writes the whole dataset in a quad format (N-Quads or TriG).
+    pub fn dump(&self, format: RdfFormat, writer: &mut dyn Write) -> Result<(), StoreError> {
+        let mut serializer = RdfSerializer::from_format(format);
+        for (prefix, iri) in vocab::PREFIXES {
+            serializer = serializer
+                .with_prefix(*prefix, *iri)
+                .map_err(|e| self.storage_error(&e))?;
+        }
+        let mut serializer = serializer.for_writer(writer);
+        for quad in self.store.iter() {
+            let quad = quad.map_err(|e| self.storage_error(&e))?;
+            serializer
+                .serialize_quad(&quad)
+                .map_err(|source| StoreError::Io {
+                    path: PathBuf::from("<output>"),
+                    source,
+                })?;
+        }
+        serializer.finish().map_err(|source| StoreError::Io {
+            path: PathBuf::from("<output>"),
+            source,
+        })?;
+        Ok(())
+    }
+}

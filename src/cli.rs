@@ -97,6 +97,7 @@ enum ExportFormat {
     Trig,
 }
 
+// implements: query/exit-codes
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

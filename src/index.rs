@@ -130,6 +130,9 @@ pub fn build(
         })
         .collect();
 
+    // implements: index/NFR-performance-1
+    // One parser per worker and one file per task: rayon's default splitting leaves one thread
+    // with most of the work when file sizes vary.
     let queries = CodeQueries::new();
     let parsed: Vec<Result<FileFacts, GitError>> = selected
         .par_iter()

@@ -88,6 +88,7 @@ pub fn encode(text: &str) -> String {
     out
 }
 
+// implements: index/NFR-portability-1
 /// The IRI base of a repository: from its remote when that is a network URL
 /// (`git@github.com:acme/shop.git` gives `https://github.com/acme/shop/`), otherwise from the first
 /// commit, which every clone shares (`urn:kg:<sha>/`).

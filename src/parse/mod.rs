@@ -28,6 +28,7 @@ impl<'q> FileParser<'q> {
         }
     }
 
+    // implements: index/bad-input
     /// Parses one file. `facts` comes with path, kind, blob and test-file flag set.
     pub fn parse(&mut self, mut facts: FileFacts, bytes: &[u8], max_size: u64) -> FileFacts {
         if bytes.len() as u64 > max_size {

@@ -4,9 +4,14 @@
 //! Run: `cargo bench --bench index -- [FILES] [RUNS]` (defaults: 1000 source files, 5 runs).
 //! Prints the median wall time and median peak memory (via /usr/bin/time when present).
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+
+use support::Fixture;
 
 /// A small deterministic generator (xorshift64*), so that the same seed gives the same repository.
 struct Rng(u64);
@@ -24,32 +29,9 @@ impl Rng {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_AUTHOR_DATE", "1767225600 +0000")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_DATE", "1767225600 +0000")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?} failed");
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
-    std::fs::write(path, text).expect("write");
-}
-
 /// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
 /// files with 10 criteria each, references from code and tests, and one doc per feature.
-fn generate(root: &Path, files: usize, seed: u64) {
+fn generate(repo: &Fixture, files: usize, seed: u64) {
     let mut rng = Rng(seed);
     let features = files.div_ceil(20);
     for f in 0..features {
@@ -61,7 +43,7 @@ fn generate(root: &Path, files: usize, seed: u64) {
             ));
         }
         spec.push_str("nfrs:\n  performance:\n    - \"Answers within 200 ms.\"\n");
-        write(root, &format!("specs/feature{f}.yaml"), &spec);
+        repo.write(&format!("specs/feature{f}.yaml"), &spec);
         let mut doc = format!("# Feature {f}\n\n");
         for c in 0..10 {
             doc.push_str(&format!(
@@ -70,7 +52,7 @@ fn generate(root: &Path, files: usize, seed: u64) {
                 c + 1
             ));
         }
-        write(root, &format!("docs/feature{f}.md"), &doc);
+        repo.write(&format!("docs/feature{f}.md"), &doc);
     }
     for i in 0..files {
         let feature = i / 20;
@@ -85,7 +67,7 @@ fn generate(root: &Path, files: usize, seed: u64) {
                 ));
             }
             text.push_str(&format!("}}\n\nfn helper_{i}(x: u32) -> u32 {{ x.wrapping_mul(31) }}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    // verifies: feature{feature}/AC-{criterion}\n    #[test]\n    fn works() {{ assert_eq!(helper_{i}(1), 31); }}\n}}\n"));
-            write(root, &format!("crates/c{}/src/m{i}.rs", i % 10), &text);
+            repo.write(&format!("crates/c{}/src/m{i}.rs", i % 10), &text);
         } else {
             let mut text = format!("import {{ x }} from \"./x\";\n\nexport class Widget{i} {{\n");
             for m in 0..8 {
@@ -96,18 +78,16 @@ fn generate(root: &Path, files: usize, seed: u64) {
             text.push_str(&format!(
                 "}}\n\nexport function format{i}(n: number): number {{ return n * 2; }}\n"
             ));
-            write(root, &format!("web/src/w{i}.ts"), &text);
+            repo.write(&format!("web/src/w{i}.ts"), &text);
             if i % 2 == 0 {
                 let test = format!(
                     "import {{ describe, it }} from \"vitest\";\n\ndescribe(\"widget {i}\", () => {{\n  // verifies: feature{feature}/AC-{criterion}\n  it(\"formats\", () => {{ format{i}(1); }});\n}});\n"
                 );
-                write(root, &format!("web/src/w{i}.test.ts"), &test);
+                repo.write(&format!("web/src/w{i}.test.ts"), &test);
             }
         }
     }
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "Generated repository"]);
+    repo.commit_all("Generated repository", 0);
 }
 
 struct Sample {
@@ -157,11 +137,9 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn measure(label: &str, repo: &Path, runs: usize) {
-    let store = tempfile::tempdir().expect("temp dir");
-    let samples: Vec<Sample> = (0..runs)
-        .map(|_| run_index(repo, &store.path().join("store")))
-        .collect();
+fn measure(label: &str, repo: &Fixture, runs: usize) {
+    let store = repo.scratch.join("store");
+    let samples: Vec<Sample> = (0..runs).map(|_| run_index(&repo.root, &store)).collect();
     let wall = median(samples.iter().map(|s| s.seconds).collect());
     let peak = samples
         .iter()
@@ -192,40 +170,19 @@ fn main() {
     let files = numbers.first().copied().unwrap_or(1000);
     let runs = numbers.get(1).copied().unwrap_or(5);
 
-    let fixture = tempfile::tempdir().expect("temp dir");
-    let fixture_repo = fixture.path().join("upload");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upload"),
-        &fixture_repo,
-    );
-    git(&fixture_repo, &["init", "-q", "-b", "main"]);
-    git(&fixture_repo, &["add", "-A"]);
-    git(&fixture_repo, &["commit", "-q", "-m", "Fixture"]);
-    measure("fixture upload (13 files)", &fixture_repo, runs);
+    let fixture = Fixture::from_dir("upload");
+    measure("fixture upload (13 files)", &fixture, runs);
 
-    let generated = tempfile::tempdir().expect("temp dir");
+    let generated = Fixture::empty();
     let started = Instant::now();
-    generate(generated.path(), files, 42);
+    generate(&generated, files, 42);
     eprintln!(
         "generated {files} source files in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     measure(
         &format!("generated ({files} source files, seed 42)"),
-        generated.path(),
+        &generated,
         runs,
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }

@@ -194,11 +194,15 @@ impl StoreDir {
         let Some(path) = self.current()? else {
             return Ok(None);
         };
-        let store = Store::open_read_only(&path).map_err(|e| StoreError::Storage {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(Some(ReadStore { store, path }))
+        match Store::open_read_only(&path) {
+            Ok(store) => Ok(Some(ReadStore { store, path })),
+            // A writer may have replaced and removed this store since `current` was read.
+            Err(_) if self.current()?.is_some_and(|now| now != path) => self.open_read(),
+            Err(e) => Err(StoreError::Storage {
+                path,
+                message: e.to_string(),
+            }),
+        }
     }
 
     /// The state of the current index, if there is one.

@@ -82,6 +82,13 @@ fn contract_terms_are_in_the_graph() {
             .unwrap_or(""),
         "13"
     );
+    // Call sites are kept by name for later inference, in both languages.
+    assert_eq!(
+        ask(
+            "ASK { ?v kg:qualifiedName \"UploadGateway::validate\" ; kg:callsName \"check_size\", \"crate::scan::scan_for_malware\" . ?r kg:qualifiedName \"ImagePreview.render\" ; kg:callsName \"readAsDataUrl\" }"
+        ),
+        "true"
+    );
     // Unknown keys are kept as data.
     assert_eq!(
         ask(

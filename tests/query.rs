@@ -162,3 +162,35 @@ fn export_as_nquads_and_trig() {
         nquads.lines().count()
     );
 }
+
+// verifies: query/exit-codes
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let fixture = Fixture::from_dir("upload");
+    fixture.kg(&["--quiet", "index"]).ok();
+    let store = fixture.scratch.join("store");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kg"))
+        .args(["--store", store.to_str().unwrap(), "export"])
+        .current_dir(&fixture.root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader is gone: kg's next writes fail with a broken pipe.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -260,7 +260,9 @@ impl<'q> CodeParser<'q> {
         assemble_definitions(&raw, separator, facts);
 
         for callee in plain_calls {
-            let name = callee_name(callee, source);
+            let Some(name) = callee_name(callee, source) else {
+                continue;
+            };
             // `Ok(..)`, `Some(..)`, `Point(..)`: tuple structs and variants, not functions.
             let last = name.rsplit("::").next().unwrap_or(&name);
             if language == Language::Rust && last.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -440,12 +442,14 @@ fn string_content(node: Node, source: &[u8]) -> String {
 
 /// The callee as written, without `self.`/`this.` receivers or arguments: `check_size`,
 /// `Gateway::new`, `crate::scan::scan_for_malware`, `render`.
-fn callee_name(callee: Node, source: &[u8]) -> String {
+/// Returns `None` for callees that are not names (`f()()`, `(a || b)()`, `it.each(t)(...)`).
+fn callee_name(callee: Node, source: &[u8]) -> Option<String> {
     let node = match callee.kind() {
-        "member_expression" => callee.child_by_field_name("property").unwrap_or(callee),
-        _ => callee,
+        "member_expression" => callee.child_by_field_name("property")?,
+        "identifier" | "scoped_identifier" | "field_identifier" => callee,
+        _ => return None,
     };
-    node_text(node, source).split_whitespace().collect()
+    Some(node_text(node, source).split_whitespace().collect())
 }
 
 fn node_text<'s>(node: Node, source: &'s [u8]) -> &'s str {
@@ -510,6 +514,12 @@ fn attach_comment(
 }
 
 fn following_definition(comment: Node, definitions: &[Definition]) -> Option<usize> {
+    // A comment at the end of a line of code belongs to that code, not to what follows.
+    if let Some(previous) = comment.prev_sibling()
+        && previous.end_position().row == comment.start_position().row
+    {
+        return outermost_within(previous, definitions);
+    }
     let mut previous_end = comment.end_position().row;
     let mut sibling = comment.next_sibling();
     while let Some(node) = sibling {
@@ -522,21 +532,21 @@ fn following_definition(comment: Node, definitions: &[Definition]) -> Option<usi
                 sibling = node.next_sibling();
             }
             _ if !node.is_named() => sibling = node.next_sibling(),
-            _ => {
-                // The outermost definition that starts inside this node (an `export` statement
-                // wraps its declaration; an expression statement wraps an `it(...)` call).
-                return definitions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| {
-                        node.start_byte() <= d.start_byte && d.end_byte <= node.end_byte()
-                    })
-                    .min_by_key(|(_, d)| d.start_byte)
-                    .map(|(i, _)| i);
-            }
+            _ => return outermost_within(node, definitions),
         }
     }
     None
+}
+
+/// The outermost definition inside `node` (an `export` statement wraps its declaration; an
+/// expression statement wraps an `it(...)` call).
+fn outermost_within(node: Node, definitions: &[Definition]) -> Option<usize> {
+    definitions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| node.start_byte() <= d.start_byte && d.end_byte <= node.end_byte())
+        .min_by_key(|(_, d)| d.start_byte)
+        .map(|(i, _)| i)
 }
 
 /// Reports the first syntax error; the rest of the tree is still used.
@@ -699,6 +709,13 @@ mod tests {
                 "30:20 verifies f/AC-1 -> tests::checks",
             ]
         );
+    }
+
+    #[test]
+    fn a_comment_after_code_on_the_same_line_belongs_to_that_code() {
+        let text = "const A: u32 = 1; // implements: f/AC-1\nfn after() {}\n";
+        let facts = parse("src/a.rs", Language::Rust, false, text);
+        assert_eq!(refs(&facts), vec!["1:34 implements f/AC-1 -> A"]);
     }
 
     #[test]

@@ -130,13 +130,9 @@ fn read_feature(map: &Mapping, node: Option<&Node>, facts: &mut FileFacts) {
             }
             "acceptance" => match value {
                 Value::Sequence(entries) => {
-                    for (i, entry) in entries.iter().enumerate() {
-                        let entry_line =
-                            element(value_of(key_node), i).map_or(key_line, Node::line);
-                        let item =
-                            read_item(entry, i, "AC", ItemKind::Acceptance, entry_line, facts);
-                        feature.items.extend(item);
-                    }
+                    let list = (key_node, key_line);
+                    let items = read_items(entries, list, "AC", &ItemKind::Acceptance, facts);
+                    feature.items.extend(items);
                 }
                 Value::Null => {}
                 _ => facts.diagnostic(
@@ -161,16 +157,12 @@ fn read_feature(map: &Mapping, node: Option<&Node>, facts: &mut FileFacts) {
                             );
                             continue;
                         };
-                        for (i, entry) in entries.iter().enumerate() {
-                            let entry_line = element(value_of(category_node), i)
-                                .map_or(category_line, Node::line);
-                            let prefix = format!("NFR-{category}");
-                            let kind = ItemKind::Nfr {
-                                category: category.clone(),
-                            };
-                            let item = read_item(entry, i, &prefix, kind, entry_line, facts);
-                            feature.items.extend(item);
-                        }
+                        let prefix = format!("NFR-{category}");
+                        let kind = ItemKind::Nfr { category };
+                        let list = (category_node, category_line);
+                        feature
+                            .items
+                            .extend(read_items(entries, list, &prefix, &kind, facts));
                     }
                 }
                 Value::Null => {}
@@ -229,6 +221,24 @@ fn drop_duplicate_ids(feature: &mut Feature, facts: &mut FileFacts) {
         }
     }
     feature.items = items;
+}
+
+/// Reads a list of items; `list` is the list's entry in the layout and the line to fall back on.
+fn read_items(
+    entries: &[Value],
+    (list, list_line): (Option<&Entry>, u32),
+    prefix: &str,
+    kind: &ItemKind,
+    facts: &mut FileFacts,
+) -> Vec<SpecItem> {
+    entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| {
+            let line = element(value_of(list), i).map_or(list_line, Node::line);
+            read_item(entry, i, prefix, kind.clone(), line, facts)
+        })
+        .collect()
 }
 
 fn read_item(

@@ -27,15 +27,22 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
     git_at(dir, args, 0)
 }
 
-fn git_at(dir: &Path, args: &[&str], n: u32) -> Output {
-    let output = Command::new("git")
-        .args(args)
+/// A command that sees nothing of the machine's environment or git configuration.
+fn isolated(program: &str, dir: &Path) -> Command {
+    let mut command = Command::new(program);
+    command
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    command
+}
+
+fn git_at(dir: &Path, args: &[&str], n: u32) -> Output {
+    let output = isolated("git", dir)
+        .args(args)
         .env("GIT_AUTHOR_NAME", "Ada Author")
         .env("GIT_AUTHOR_EMAIL", "ada@example.com")
         .env("GIT_AUTHOR_DATE", date(n))
@@ -60,7 +67,8 @@ pub fn fixture_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read fixture dir") {
         let entry = entry.expect("dir entry");
@@ -140,14 +148,8 @@ impl Run {
 
 /// Runs the kg binary in `dir` with a clean environment.
 pub fn kg_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
+    let output = isolated(env!("CARGO_BIN_EXE_kg"), dir)
         .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .expect("kg runs");
     Run {

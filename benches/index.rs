@@ -1,7 +1,8 @@
 //! Macro benchmark of `kg index`: generates a spec-driven repository of a stated size
 //! (deterministic from a seed), then times full index builds of it and of the upload fixture.
 //!
-//! Run: `cargo bench --bench index -- [FILES] [RUNS]` (defaults: 1000 source files, 5 runs).
+//! Run: `cargo bench --bench index -- [FILES] [RUNS]` (defaults: 1000 source files, 5 runs);
+//! `KG_BENCH_KEEP=DIR` keeps a copy of the generated repository for profiling.
 //! Prints the median wall time and median peak memory (via /usr/bin/time when present).
 
 #[path = "../tests/support/mod.rs"]
@@ -185,4 +186,12 @@ fn main() {
         &generated,
         runs,
     );
+    // For profiling by hand: KG_BENCH_KEEP=DIR keeps a copy of the generated repository.
+    if let Some(keep) = std::env::var_os("KG_BENCH_KEEP") {
+        support::copy_tree(&generated.root, Path::new(&keep));
+        eprintln!(
+            "kept the generated repository in {}",
+            Path::new(&keep).display()
+        );
+    }
 }

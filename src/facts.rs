@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// What kg makes of a file, decided by `config::FileRules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum FileKind {
     Spec,
     Doc,
@@ -16,7 +18,7 @@ pub enum FileKind {
 }
 
 /// The source languages kg parses with tree-sitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Language {
     Rust,
     TypeScript,
@@ -34,7 +36,9 @@ impl Language {
 }
 
 /// A 1-based position in a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Position {
     pub line: u32,
     pub column: u32,
@@ -42,7 +46,7 @@ pub struct Position {
 
 /// How bad a diagnostic is. Errors mean part of a file could not be read; warnings mean kg read it
 /// but something in it is probably a mistake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     Error,
     Warning,
@@ -58,7 +62,7 @@ impl Severity {
 }
 
 /// A problem found in the input, always tied to a file and, where there is one, a position.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub path: String,
     pub position: Option<Position>,
@@ -93,7 +97,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// A feature from a spec file, with its acceptance criteria and non-functional requirements.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feature {
     pub name: String,
     pub line: u32,
@@ -107,14 +111,14 @@ pub struct Feature {
 }
 
 /// Whether an item is an acceptance criterion or a non-functional requirement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ItemKind {
     Acceptance,
     Nfr { category: String },
 }
 
 /// One acceptance criterion or NFR. Its full id is `feature/local_id`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpecItem {
     pub local_id: String,
     /// True when the id was written in the spec, false when it comes from the item's position.
@@ -128,7 +132,7 @@ pub struct SpecItem {
 }
 
 /// A dependency of a feature, e.g. `"UserService: for associating image with user."`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dependency {
     pub name: String,
     pub description: Option<String>,
@@ -136,7 +140,7 @@ pub struct Dependency {
 }
 
 /// The kind of a code definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum DefKind {
     Module,
     Function,
@@ -198,7 +202,7 @@ impl DefKind {
 }
 
 /// A definition found in code. Its identity is `(path, qualified_name)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Definition {
     pub kind: DefKind,
     /// The name as written (`validate`, `lower-cases the query`).
@@ -217,7 +221,7 @@ pub struct Definition {
 }
 
 /// The relation a reference marker declares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Relation {
     Implements,
     Verifies,
@@ -235,7 +239,7 @@ impl Relation {
 }
 
 /// What a reference or mention is attached to in its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Anchor {
     File,
     /// Index into `FileFacts::definitions`.
@@ -245,7 +249,7 @@ pub enum Anchor {
 }
 
 /// A declared reference from a marker such as `// implements: imageUpload/AC-1`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
     /// The id as written: `FEATURE` or `FEATURE/ITEM`.
     pub target: String,
@@ -258,7 +262,7 @@ pub struct Reference {
 }
 
 /// An id that a doc names in its prose without a marker: weaker evidence than a reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mention {
     pub target: String,
     pub anchor: Anchor,
@@ -267,7 +271,7 @@ pub struct Mention {
 
 /// A call site, by the callee's name as written (`check_size`, `Gateway::new`), kept for later
 /// resolution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Call {
     /// Index of the calling definition, or `None` at file level.
     pub caller: Option<usize>,
@@ -276,7 +280,7 @@ pub struct Call {
 }
 
 /// A Markdown section: a heading and everything up to the next heading of the same or higher level.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocSection {
     pub title: String,
     /// Titles from the top-level heading down to this one.
@@ -288,7 +292,7 @@ pub struct DocSection {
 }
 
 /// Everything kg read from one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
     pub path: String,
     pub kind: FileKind,

@@ -1,19 +1,25 @@
-//! The indexing pipeline: git walk, parse (in parallel), repository-wide checks, graph, store.
+//! The indexing pipeline: git walk, parse (in parallel, cached by blob), repository-wide checks,
+//! graph, store. A full build bulk-loads a new store; an incremental one replaces exactly the
+//! named graphs of the files that changed (and of the files whose graph depends on specs that
+//! changed) in the current store. Both end with the same repository-wide step, so an incremental
+//! index equals a full rebuild.
 
-// implements: index/command, index/references
+// implements: index/command, index/references, history/incremental
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use gix::ObjectId;
+use oxigraph::model::{Quad, Term};
 use rayon::prelude::*;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{Diagnostic, FileFacts, FileKind, Language, Position, Severity};
-use crate::git::{GitError, Repo};
+use crate::git::{GitError, Repo, TreeFile};
 use crate::graph::{self, Context, Iris};
 use crate::parse::{CodeQueries, FileParser};
-use crate::store::{IndexState, StoreDir, StoreError};
+use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, WriteLock, WriteStore};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +36,16 @@ pub enum IndexError {
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
     pub commit: String,
+    /// The commit the index was brought forward from, for an incremental run.
+    pub from: Option<String>,
+    /// Commits added to the history graph.
+    pub commits: usize,
+    /// True when the history stops at a shallow clone's boundary.
+    pub shallow: bool,
     pub files: BTreeMap<&'static str, usize>,
+    /// Files whose graph was written, and how many of them had to be parsed (not cached).
+    pub written: usize,
+    pub parsed: usize,
     pub definitions: usize,
     pub tests: usize,
     pub features: usize,
@@ -48,7 +63,7 @@ pub struct Summary {
 pub enum Outcome {
     /// The index already matched HEAD.
     UpToDate(IndexState),
-    /// The index was (re)built.
+    /// The index was built or brought forward.
     Indexed(Summary),
     /// HEAD has no commits: there is nothing to index.
     Unborn,
@@ -63,7 +78,9 @@ pub fn store_dir(repo: &Repo, given: Option<&Path>) -> StoreDir {
 }
 
 /// Brings the index up to date with HEAD: nothing to do when it already is (unless `force`),
-/// a full build otherwise. `on_wait` is told when another process holds the store.
+/// an incremental update when the indexed commit is an ancestor of HEAD, a full build otherwise
+/// (first run, rewritten history, changed `kg.toml`, another kg version). `on_wait` is told when
+/// another process holds the store.
 pub fn ensure_index(
     repo: &Repo,
     store: &StoreDir,
@@ -86,104 +103,330 @@ pub fn ensure_index(
         return Ok(Outcome::UpToDate(state));
     }
     let started = Instant::now();
-    let (quads, mut summary) = build(repo, head)?;
-    summary.quads = store.replace(&lock, quads)?;
+    let previous = if force {
+        None
+    } else {
+        store
+            .state()?
+            .filter(|s| s.format == INDEX_FORMAT && s.tool_version == env!("CARGO_PKG_VERSION"))
+    };
+    let snapshot = Snapshot::read(repo, head)?;
+    let mut summary = match previous {
+        Some(state) => match incremental(repo, store, &lock, &snapshot, &state)? {
+            Some(summary) => summary,
+            None => full(repo, store, &lock, &snapshot)?,
+        },
+        None => full(repo, store, &lock, &snapshot)?,
+    };
     summary.elapsed = started.elapsed();
     Ok(Outcome::Indexed(summary))
 }
 
-/// Reads the tree of `head` and returns all quads of the index with the run's summary.
-pub fn build(
-    repo: &Repo,
-    head: gix::ObjectId,
-) -> Result<(Vec<oxigraph::model::Quad>, Summary), IndexError> {
-    let files = repo.tree_files(head)?;
-    let reader = repo.blob_reader();
-    let config = match reader.read_path(head, CONFIG_FILE)? {
-        Some(bytes) => Config::parse(&String::from_utf8_lossy(&bytes))?,
-        None => Config::default(),
-    };
-    let base = match &config.base {
-        Some(base) => base.clone(),
-        None => graph::derive_base(
-            repo.remote_url().as_deref(),
-            &repo.root_commit(head)?.to_string(),
-        ),
-    };
-    let iris = Iris::new(base);
-    let rules = &config.rules;
+/// What kg reads of one commit before parsing: its files, its configuration and its IRI base.
+struct Snapshot {
+    head: ObjectId,
+    config: Config,
+    iris: Iris,
+    /// The files kg reads, with their kind and whether they are test files.
+    selected: Vec<Selected>,
+    /// File-name diagnostics (names that are not UTF-8).
+    diagnostics: Vec<Diagnostic>,
+}
 
-    let mut diagnostics = Vec::new();
-    let selected: Vec<_> = files
-        .iter()
-        .filter_map(|file| {
-            let kind = rules.classify(&file.path)?;
-            if !file.utf8_path {
-                diagnostics.push(Diagnostic::new(
-                    Severity::Warning,
-                    &file.path,
-                    None,
-                    "file name is not valid UTF-8; it is indexed under this rendering of it",
-                ));
-            }
-            Some((file, kind))
+#[derive(Clone)]
+struct Selected {
+    file: TreeFile,
+    kind: FileKind,
+    is_test: bool,
+}
+
+impl Snapshot {
+    fn read(repo: &Repo, head: ObjectId) -> Result<Snapshot, IndexError> {
+        let files = repo.tree_files(head)?;
+        let reader = repo.blob_reader();
+        let config_file = files.iter().find(|f| f.path == CONFIG_FILE);
+        let config = match config_file {
+            Some(file) => Config::parse(&String::from_utf8_lossy(&reader.read(file.blob)?))?,
+            None => Config::default(),
+        };
+        let base = match &config.base {
+            Some(base) => base.clone(),
+            None => graph::derive_base(
+                repo.remote_url().as_deref(),
+                &repo.root_commit(head)?.to_string(),
+            ),
+        };
+        let mut diagnostics = Vec::new();
+        let selected = files
+            .iter()
+            .filter_map(|file| {
+                let kind = config.rules.classify(&file.path)?;
+                if !file.utf8_path {
+                    diagnostics.push(Diagnostic::new(
+                        Severity::Warning,
+                        &file.path,
+                        None,
+                        "file name is not valid UTF-8; it is indexed under this rendering of it",
+                    ));
+                }
+                Some(Selected {
+                    file: file.clone(),
+                    kind,
+                    is_test: config.rules.is_test_file(&file.path),
+                })
+            })
+            .collect();
+        Ok(Snapshot {
+            head,
+            config,
+            iris: Iris::new(base),
+            selected,
+            diagnostics,
         })
-        .collect();
+    }
+}
 
-    // implements: index/NFR-performance-1
-    // One parser per worker and one file per task: rayon's default splitting leaves one thread
-    // with most of the work when file sizes vary.
+/// Parses files on all cores, one parser per worker and one file per task (rayon's default
+/// splitting leaves one thread with most of the work when file sizes vary). Facts are cached by
+/// blob id, so a blob parsed once is never parsed again. Returns the facts in input order and how
+/// many files had to be parsed.
+// implements: index/NFR-performance-1
+fn parse_files(
+    repo: &Repo,
+    cache: &Path,
+    files: &[&Selected],
+    max_size: u64,
+) -> Result<(Vec<FileFacts>, usize), IndexError> {
     let queries = CodeQueries::new();
-    let parsed: Vec<Result<FileFacts, GitError>> = selected
+    let parsed = std::sync::atomic::AtomicUsize::new(0);
+    let facts = files
         .par_iter()
         .with_max_len(1)
         .map_init(
             || (repo.blob_reader(), FileParser::new(&queries)),
-            |(reader, parser), (file, kind)| {
-                let bytes = reader.read(file.blob)?;
+            |(reader, parser), selected| -> Result<FileFacts, GitError> {
+                let entry = cache_entry(cache, selected);
+                if let Some(facts) = read_cached(&entry, &selected.file.path) {
+                    return Ok(facts);
+                }
+                parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let bytes = reader.read(selected.file.blob)?;
+                let blob = selected.file.blob.to_string();
                 let mut facts = FileFacts::new(
-                    &file.path,
-                    *kind,
-                    &file.blob.to_string(),
+                    &selected.file.path,
+                    selected.kind,
+                    &blob,
                     bytes.len() as u64,
                 );
-                facts.is_test_file = rules.is_test_file(&file.path);
-                Ok(parser.parse(facts, &bytes, rules.max_file_size))
+                facts.is_test_file = selected.is_test;
+                let facts = parser.parse(facts, &bytes, max_size);
+                write_cached(&entry, &facts);
+                Ok(facts)
             },
         )
-        .collect();
-    let mut all = Vec::with_capacity(parsed.len());
-    for facts in parsed {
-        all.push(facts?);
-    }
+        .collect::<Result<Vec<_>, GitError>>()?;
+    Ok((facts, parsed.into_inner()))
+}
 
-    let known_ids = check_specs(&mut all, &mut diagnostics);
-    let dangling = dangling_references(&all, &known_ids);
-    let dangling_count = dangling.len();
-    diagnostics.extend(dangling);
-
-    let context = Context {
-        iris: &iris,
-        known_ids: &known_ids,
+/// The cache file for a blob read as a given kind (the same bytes mean different facts as a spec
+/// or as code, in a test file or not).
+fn cache_entry(cache: &Path, selected: &Selected) -> PathBuf {
+    let kind = match selected.kind {
+        FileKind::Spec => "spec",
+        FileKind::Doc => "doc",
+        FileKind::Code(Language::Rust) => "rust",
+        FileKind::Code(Language::TypeScript) => "ts",
+        FileKind::Code(Language::Tsx) => "tsx",
     };
-    let mut quads: Vec<oxigraph::model::Quad> = all
+    let test = if selected.is_test { "-test" } else { "" };
+    let hex = selected.file.blob.to_string();
+    cache
+        .join(&hex[..2])
+        .join(format!("{}-{kind}{test}.json", &hex[2..]))
+}
+
+fn read_cached(entry: &Path, path: &str) -> Option<FileFacts> {
+    let bytes = std::fs::read(entry).ok()?;
+    let mut facts: FileFacts = serde_json::from_slice(&bytes).ok()?;
+    // The same blob may stand at another path than where it was parsed.
+    facts.path = path.to_owned();
+    for diagnostic in &mut facts.diagnostics {
+        diagnostic.path = path.to_owned();
+    }
+    Some(facts)
+}
+
+/// Writes a cache entry; a failure only costs a parse next time.
+fn write_cached(entry: &Path, facts: &FileFacts) {
+    let Some(dir) = entry.parent() else { return };
+    let Ok(bytes) = serde_json::to_vec(facts) else {
+        return;
+    };
+    let temporary = entry.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&temporary, bytes).is_ok() {
+        let _ = std::fs::rename(&temporary, entry);
+    }
+}
+
+/// A full build into a new store, made current once complete.
+fn full(
+    repo: &Repo,
+    store: &StoreDir,
+    lock: &WriteLock,
+    snapshot: &Snapshot,
+) -> Result<Summary, IndexError> {
+    let selected: Vec<&Selected> = snapshot.selected.iter().collect();
+    let (mut all, parsed) = parse_files(
+        repo,
+        &store.facts_cache(),
+        &selected,
+        snapshot.config.rules.max_file_size,
+    )?;
+    let specs = resolve_specs(&mut all);
+    let context = Context {
+        iris: &snapshot.iris,
+        known_ids: &specs.known_ids,
+    };
+    let history = repo.history(snapshot.head, None)?;
+    let mut quads: Vec<Quad> = all
         .par_iter()
         .with_max_len(1)
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
-    let blobs: Vec<(String, String)> = all
+    quads.par_extend(
+        history
+            .commits
+            .par_iter()
+            .flat_map_iter(|commit| graph::history::commit_quads(&snapshot.iris, commit)),
+    );
+
+    let target = store.create(lock)?;
+    let mut quads_loaded = target.bulk_load(quads)?;
+    let blobs = all
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
         .collect();
-    quads.extend(graph::meta_quads(&iris, &head.to_string(), &blobs));
-    quads.extend(graph::diagnostics_quads(&iris, &diagnostics));
+    let global = finish(&target, snapshot, &specs, blobs, history.shallow)?;
+    quads_loaded += global.quads;
+    store.make_current(target)?;
 
     let mut summary = Summary {
-        commit: head.to_string(),
-        dangling: dangling_count,
+        commit: snapshot.head.to_string(),
+        commits: history.commits.len(),
+        shallow: history.shallow,
+        written: all.len(),
+        parsed,
+        dangling: global.dangling,
+        quads: quads_loaded,
         ..Summary::default()
     };
-    for facts in &all {
+    count(&mut summary, &all, &specs.known_ids);
+    summary.diagnostics.extend(global.diagnostics);
+    summary.diagnostics.sort();
+    Ok(summary)
+}
+
+/// Brings the current store forward from `state.commit` to HEAD. Returns `None` when a full build
+/// is needed instead: the indexed commit is gone or not an ancestor of HEAD (rewritten history),
+/// or the configuration or IRI base changed.
+fn incremental(
+    repo: &Repo,
+    store: &StoreDir,
+    lock: &WriteLock,
+    snapshot: &Snapshot,
+    state: &IndexState,
+) -> Result<Option<Summary>, IndexError> {
+    let Ok(old) = ObjectId::from_hex(state.commit.as_bytes()) else {
+        return Ok(None);
+    };
+    if state.base != snapshot.iris.repository().as_str() || !repo.is_ancestor(old, snapshot.head)? {
+        return Ok(None);
+    }
+    let changes = repo.diff_commits(old, snapshot.head)?;
+    if changes.iter().any(|c| c.path == CONFIG_FILE) {
+        return Ok(None);
+    }
+    let Some(target) = store.open_write(lock)? else {
+        return Ok(None);
+    };
+    let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    let rules = &snapshot.config.rules;
+    let spec_changed = changes
+        .iter()
+        .any(|c| rules.classify(&c.path) == Some(FileKind::Spec));
+
+    // Specs and docs are always read (from the cache) since other files' graphs depend on them;
+    // code only where it changed.
+    let needed: Vec<&Selected> = snapshot
+        .selected
+        .iter()
+        .filter(|s| {
+            matches!(s.kind, FileKind::Spec | FileKind::Doc)
+                || changed.contains(s.file.path.as_str())
+        })
+        .collect();
+    let (mut facts, parsed) =
+        parse_files(repo, &store.facts_cache(), &needed, rules.max_file_size)?;
+    let specs = resolve_specs(&mut facts);
+    let context = Context {
+        iris: &snapshot.iris,
+        known_ids: &specs.known_ids,
+    };
+    // Spec graphs depend on each other (a feature defined twice), and mentions in docs on the
+    // ids the specs define: when a spec changed, all of them are written again.
+    let rewrite: Vec<&FileFacts> = facts
+        .iter()
+        .filter(|f| {
+            changed.contains(f.path.as_str())
+                || spec_changed && (f.kind == FileKind::Spec || !f.mentions.is_empty())
+        })
+        .collect();
+    let mut remove: Vec<_> = changes
+        .iter()
+        .map(|c| snapshot.iris.file(&c.path))
+        .collect();
+    remove.extend(rewrite.iter().map(|f| snapshot.iris.file(&f.path)));
+    let history = repo.history(snapshot.head, Some(old))?;
+    let mut quads: Vec<Quad> = rewrite
+        .par_iter()
+        .flat_map_iter(|facts| graph::file_quads(facts, &context))
+        .collect();
+    quads.par_extend(
+        history
+            .commits
+            .par_iter()
+            .flat_map_iter(|commit| graph::history::commit_quads(&snapshot.iris, commit)),
+    );
+    let written = quads.len() as u64;
+    target.replace_graphs(&remove, &quads)?;
+
+    let blobs = snapshot
+        .selected
+        .iter()
+        .map(|s| (s.file.path.clone(), s.file.blob.to_string()))
+        .collect();
+    let global = finish(&target, snapshot, &specs, blobs, history.shallow)?;
+    let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
+    let mut summary = Summary {
+        commit: snapshot.head.to_string(),
+        from: Some(state.commit.clone()),
+        commits: history.commits.len(),
+        shallow: history.shallow,
+        written: rewritten.len(),
+        parsed,
+        dangling: global.dangling,
+        quads: written + global.quads,
+        ..Summary::default()
+    };
+    count(&mut summary, &rewritten, &specs.known_ids);
+    summary.diagnostics.extend(global.diagnostics);
+    summary.diagnostics.sort();
+    Ok(Some(summary))
+}
+
+/// Adds per-file counts and diagnostics to the summary.
+fn count(summary: &mut Summary, all: &[FileFacts], known_ids: &HashSet<String>) {
+    for facts in all {
         let kind = match facts.kind {
             FileKind::Spec => "spec",
             FileKind::Doc => "doc",
@@ -205,16 +448,22 @@ pub fn build(
             .diagnostics
             .extend(facts.diagnostics.iter().cloned());
     }
-    summary.diagnostics.extend(diagnostics);
-    summary.diagnostics.sort();
-    Ok((quads, summary))
+}
+
+/// What the specs of the whole repository define.
+struct Specs {
+    /// Every feature and item id.
+    known_ids: HashSet<String>,
+    /// Features defined more than once.
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// Collects every feature and item id, reporting features defined twice (the first by path
 /// order wins; the later definition is dropped so that the two do not mix in the graph).
-fn check_specs(all: &mut [FileFacts], diagnostics: &mut Vec<Diagnostic>) -> HashSet<String> {
+fn resolve_specs(all: &mut [FileFacts]) -> Specs {
     let mut features: HashMap<String, (String, u32)> = HashMap::new();
-    let mut ids = HashSet::new();
+    let mut known_ids = HashSet::new();
+    let mut diagnostics = Vec::new();
     for facts in all.iter_mut() {
         let path = facts.path.clone();
         facts.features.retain(|feature| {
@@ -234,41 +483,81 @@ fn check_specs(all: &mut [FileFacts], diagnostics: &mut Vec<Diagnostic>) -> Hash
                 return false;
             }
             features.insert(feature.name.clone(), (path.clone(), feature.line));
-            ids.insert(feature.name.clone());
+            known_ids.insert(feature.name.clone());
             for item in &feature.items {
-                ids.insert(format!("{}/{}", feature.name, item.local_id));
+                known_ids.insert(format!("{}/{}", feature.name, item.local_id));
             }
             true
         });
     }
-    ids
+    Specs {
+        known_ids,
+        diagnostics,
+    }
 }
 
-/// A diagnostic for every reference to an id no spec defines. The reference stays in the graph.
-fn dangling_references(all: &[FileFacts], known_ids: &HashSet<String>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for facts in all {
-        for reference in &facts.references {
-            if known_ids.contains(&reference.target) {
-                continue;
-            }
-            let feature = reference.target.split('/').next().unwrap_or("");
-            let hint = if known_ids.contains(feature) {
-                format!("feature `{feature}` has no item with that id")
-            } else {
-                "no spec defines it".to_owned()
-            };
-            out.push(Diagnostic::new(
-                Severity::Warning,
-                &facts.path,
-                Some(reference.position),
-                format!(
-                    "dangling reference: `{}: {}` names an unknown id ({hint})",
-                    reference.marker.marker(),
-                    reference.target
-                ),
-            ));
-        }
+/// What the repository-wide step wrote.
+struct Global {
+    diagnostics: Vec<Diagnostic>,
+    dangling: usize,
+    quads: u64,
+}
+
+/// References whose target no current spec defines, from the store as it now is.
+const DANGLING: &str = "SELECT ?path ?line ?column ?marker ?id WHERE {
+  ?ref a kg:Reference ; kg:target ?target ; kg:targetId ?id ; kg:marker ?marker ;
+       kg:inFile/kg:path ?path ; kg:line ?line ; kg:column ?column .
+  FILTER NOT EXISTS { ?target a oslc_rm:Requirement }
+  FILTER NOT EXISTS { ?target a kg:Feature }
+}";
+
+/// The last step of every run, full or incremental: repository-wide diagnostics (dangling
+/// references, features defined twice, file names) and the bookkeeping graph, written in one
+/// transaction after the file graphs.
+fn finish(
+    target: &WriteStore,
+    snapshot: &Snapshot,
+    specs: &Specs,
+    blobs: Vec<(String, String)>,
+    shallow: bool,
+) -> Result<Global, IndexError> {
+    let mut diagnostics = snapshot.diagnostics.clone();
+    diagnostics.extend(specs.diagnostics.iter().cloned());
+    let text = |term: &Option<Term>| match term {
+        Some(Term::Literal(l)) => l.value().to_owned(),
+        _ => String::new(),
+    };
+    let rows = target.select(DANGLING)?;
+    let dangling = rows.len();
+    for row in rows {
+        let id = text(&row[4]);
+        let feature = id.split('/').next().unwrap_or("");
+        let hint = if id.contains('/') && specs.known_ids.contains(feature) {
+            format!("feature `{feature}` has no item with that id")
+        } else {
+            "no spec defines it".to_owned()
+        };
+        diagnostics.push(Diagnostic::new(
+            Severity::Warning,
+            &text(&row[0]),
+            Some(Position {
+                line: text(&row[1]).parse().unwrap_or(0),
+                column: text(&row[2]).parse().unwrap_or(0),
+            }),
+            format!(
+                "dangling reference: `{}: {id}` names an unknown id ({hint})",
+                text(&row[3])
+            ),
+        ));
     }
-    out
+    diagnostics.sort();
+    let iris = &snapshot.iris;
+    let mut quads = graph::meta_quads(iris, &snapshot.head.to_string(), &blobs, shallow);
+    quads.extend(graph::diagnostics_quads(iris, &diagnostics));
+    target.replace_graphs(&[iris.meta_graph(), iris.diagnostics_graph()], &quads)?;
+    Ok(Global {
+        diagnostics,
+        dangling,
+        quads: quads.len() as u64,
+    })
 }

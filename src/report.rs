@@ -254,25 +254,49 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = summary.diagnostics.len() - errors;
-    writeln!(
-        out,
-        "indexed {} in {:.2}s: files {} | {} definitions, {} tests | {} features, {} items | {} references ({} dangling), {} mentions | {} errors, {} warnings | {} quads",
-        &summary.commit[..summary.commit.len().min(12)],
-        summary.elapsed.as_secs_f64(),
-        if files.is_empty() {
-            "none".to_owned()
-        } else {
-            files.join(", ")
-        },
-        summary.definitions,
-        summary.tests,
-        summary.features,
-        summary.items,
-        summary.references,
-        summary.dangling,
-        summary.mentions,
-        errors,
-        warnings,
-        summary.quads,
-    )
+    let short = |id: &str| id[..id.len().min(12)].to_owned();
+    let shallow = if summary.shallow {
+        " (shallow clone: history is cut off)"
+    } else {
+        ""
+    };
+    match &summary.from {
+        Some(from) => writeln!(
+            out,
+            "updated {}..{} in {:.2}s: {} commits{shallow} | {} files written ({} parsed) | {} dangling references | {} errors, {} warnings | {} quads",
+            short(from),
+            short(&summary.commit),
+            summary.elapsed.as_secs_f64(),
+            summary.commits,
+            summary.written,
+            summary.parsed,
+            summary.dangling,
+            errors,
+            warnings,
+            summary.quads,
+        ),
+        None => writeln!(
+            out,
+            "indexed {} in {:.2}s: {} commits{shallow} | files {} ({} parsed) | {} definitions, {} tests | {} features, {} items | {} references ({} dangling), {} mentions | {} errors, {} warnings | {} quads",
+            short(&summary.commit),
+            summary.elapsed.as_secs_f64(),
+            summary.commits,
+            if files.is_empty() {
+                "none".to_owned()
+            } else {
+                files.join(", ")
+            },
+            summary.parsed,
+            summary.definitions,
+            summary.tests,
+            summary.features,
+            summary.items,
+            summary.references,
+            summary.dangling,
+            summary.mentions,
+            errors,
+            warnings,
+            summary.quads,
+        ),
+    }
 }

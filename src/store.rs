@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oxigraph::io::{RdfFormat, RdfSerializer};
-use oxigraph::model::{Quad, Term};
+use oxigraph::model::{NamedNode, Quad, Term};
 use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
 use oxigraph::store::Store;
 
@@ -144,33 +144,35 @@ impl StoreDir {
         Ok(WriteLock { _file: file })
     }
 
-    /// Builds a new store from `quads` with the bulk loader, makes it current, and removes the
-    /// stores it replaces. Returns the number of quads loaded.
-    pub fn replace(
-        &self,
-        _lock: &WriteLock,
-        quads: impl IntoIterator<Item = Quad>,
-    ) -> Result<u64, StoreError> {
+    /// Creates an empty store in a new directory; it becomes current only through
+    /// [`StoreDir::make_current`].
+    pub fn create(&self, _lock: &WriteLock) -> Result<WriteStore, StoreError> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let name = format!("store-{}-{nanos}", std::process::id());
-        let path = self.root.join(&name);
-        let storage_error = |e: &dyn std::fmt::Display| StoreError::Storage {
-            path: path.clone(),
-            message: e.to_string(),
-        };
-        let count = {
-            let store = Store::open(&path).map_err(|e| storage_error(&e))?;
-            let mut count = 0u64;
-            let mut loader = store.bulk_loader();
-            loader
-                .load_quads(quads.into_iter().inspect(|_| count += 1))
-                .map_err(|e| storage_error(&e))?;
-            loader.commit().map_err(|e| storage_error(&e))?;
-            store.flush().map_err(|e| storage_error(&e))?;
-            count
-        };
+        let path = self
+            .root
+            .join(format!("store-{}-{nanos}", std::process::id()));
+        WriteStore::open(path)
+    }
+
+    /// Opens the current store for writing.
+    pub fn open_write(&self, _lock: &WriteLock) -> Result<Option<WriteStore>, StoreError> {
+        match self.current()? {
+            Some(path) => WriteStore::open(path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes `store` the current one and removes the stores it replaces.
+    pub fn make_current(&self, store: WriteStore) -> Result<(), StoreError> {
+        store.store.flush().map_err(|e| store.storage_error(&e))?;
+        let path = store.path.clone();
+        drop(store);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let pointer = self.current_file();
         let temporary = self.root.join("current.tmp");
         fs::write(&temporary, &name).map_err(io_error(&temporary))?;
@@ -186,7 +188,14 @@ impl StoreDir {
                 }
             }
         }
-        Ok(count)
+        Ok(())
+    }
+
+    /// Where parsed facts are cached by blob id, per kg version.
+    pub fn facts_cache(&self) -> PathBuf {
+        self.root
+            .join("facts")
+            .join(format!("{}-{INDEX_FORMAT}", env!("CARGO_PKG_VERSION")))
     }
 
     /// Opens the current store for reading, if there is one.
@@ -211,6 +220,76 @@ impl StoreDir {
             Some(store) => store.state(),
             None => Ok(None),
         }
+    }
+}
+
+/// A store open for writing, held under the write lock.
+pub struct WriteStore {
+    store: Store,
+    path: PathBuf,
+}
+
+impl WriteStore {
+    fn open(path: PathBuf) -> Result<WriteStore, StoreError> {
+        let store = Store::open(&path).map_err(|e| StoreError::Storage {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(WriteStore { store, path })
+    }
+
+    fn storage_error(&self, e: &dyn std::fmt::Display) -> StoreError {
+        StoreError::Storage {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Loads quads with the bulk loader. Returns how many were loaded.
+    pub fn bulk_load(&self, quads: impl IntoIterator<Item = Quad>) -> Result<u64, StoreError> {
+        let mut count = 0u64;
+        let mut loader = self.store.bulk_loader();
+        loader
+            .load_quads(quads.into_iter().inspect(|_| count += 1))
+            .map_err(|e| self.storage_error(&e))?;
+        loader.commit().map_err(|e| self.storage_error(&e))?;
+        Ok(count)
+    }
+
+    /// In one transaction: removes the named graphs `remove` and inserts `insert`.
+    pub fn replace_graphs(&self, remove: &[NamedNode], insert: &[Quad]) -> Result<(), StoreError> {
+        let mut transaction = self
+            .store
+            .start_transaction()
+            .map_err(|e| self.storage_error(&e))?;
+        for graph in remove {
+            transaction
+                .remove_named_graph(graph)
+                .map_err(|e| self.storage_error(&e))?;
+        }
+        transaction.extend(insert);
+        transaction.commit().map_err(|e| self.storage_error(&e))
+    }
+
+    /// Runs a SELECT query over the union of all graphs and returns its rows.
+    pub fn select(&self, query: &str) -> Result<Vec<Vec<Option<Term>>>, StoreError> {
+        let mut prepared = crate::query::prepare(query, "kg's internal query")
+            .map_err(|e| StoreError::Query(e.to_string()))?;
+        prepared.dataset_mut().set_default_graph_as_union();
+        let results = prepared
+            .on_store(&self.store)
+            .execute()
+            .map_err(|e| StoreError::Query(e.to_string()))?;
+        let QueryResults::Solutions(solutions) = results else {
+            return Err(StoreError::Query("expected a SELECT query".to_owned()));
+        };
+        let variables = solutions.variables().to_vec();
+        let mut rows = Vec::new();
+        for solution in solutions {
+            let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
+            rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
+        }
+        Ok(rows)
     }
 }
 

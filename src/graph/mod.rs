@@ -5,6 +5,7 @@
 
 // implements: index/graph
 
+pub mod history;
 pub mod vocab;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -61,6 +62,15 @@ impl Iris {
 
     pub fn commit(&self, id: &str) -> NamedNode {
         self.node(&format!("commit/{id}"))
+    }
+
+    pub fn agent(&self, email: &str) -> NamedNode {
+        self.node(&format!("agent/{}", encode(&email.to_lowercase())))
+    }
+
+    /// The graph that holds commits and their changes.
+    pub fn history_graph(&self) -> NamedNode {
+        self.node("kg/history")
     }
 
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
@@ -435,13 +445,21 @@ fn write_diagnostic(
 }
 
 /// The quads of the bookkeeping graph: which commit is indexed and each file graph's blob.
-pub fn meta_quads(iris: &Iris, commit: &str, files: &[(String, String)]) -> Vec<Quad> {
+pub fn meta_quads(
+    iris: &Iris,
+    commit: &str,
+    files: &[(String, String)],
+    shallow: bool,
+) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.meta_graph());
     let repo = iris.repository();
     w.types(&repo, &[kg::REPOSITORY]);
     w.text(&repo, kg::INDEXED_COMMIT, commit);
     w.number(&repo, kg::INDEX_FORMAT, crate::store::INDEX_FORMAT);
     w.text(&repo, kg::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
+    if shallow {
+        w.add(&repo, kg::SHALLOW, Literal::from(true));
+    }
     for (path, blob) in files {
         w.text(&iris.file(path), kg::BLOB, blob);
     }

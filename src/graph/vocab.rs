@@ -17,6 +17,10 @@ pub mod rdf {
     terms!("http://www.w3.org/1999/02/22-rdf-syntax-ns#"; TYPE = "type", VALUE = "value");
 }
 
+pub mod xsd {
+    terms!("http://www.w3.org/2001/XMLSchema#"; DATE_TIME = "dateTime");
+}
+
 pub mod dcterms {
     terms!("http://purl.org/dc/terms/"; IDENTIFIER = "identifier", DESCRIPTION = "description", TITLE = "title");
 }
@@ -29,6 +33,16 @@ pub mod oslc_rm {
         IMPLEMENTED_BY = "implementedBy",
         VALIDATED_BY = "validatedBy",
         ELABORATED_BY = "elaboratedBy",
+    );
+}
+
+pub mod prov {
+    terms!("http://www.w3.org/ns/prov#";
+        ACTIVITY = "Activity",
+        AGENT = "Agent",
+        WAS_ASSOCIATED_WITH = "wasAssociatedWith",
+        STARTED_AT_TIME = "startedAtTime",
+        ENDED_AT_TIME = "endedAtTime",
     );
 }
 
@@ -56,6 +70,9 @@ pub mod kg {
         REFERENCE = "Reference",
         MENTION = "Mention",
         DIAGNOSTIC = "Diagnostic",
+        COMMIT = "Commit",
+        FILE_CHANGE = "FileChange",
+        TRAILER = "Trailer",
         // Files and positions
         PATH = "path",
         BLOB = "blob",
@@ -98,7 +115,23 @@ pub mod kg {
         // Diagnostics
         SEVERITY = "severity",
         MESSAGE = "message",
+        // History
+        AUTHOR = "author",
+        COMMITTER = "committer",
+        EMAIL = "email",
+        PARENT_COMMIT = "parentCommit",
+        FIRST_PARENT = "firstParent",
+        MESSAGE_TRAILER = "trailer",
+        CHANGE = "change",
+        CHANGE_KIND = "changeKind",
+        FILE_PROP = "file",
+        BLOB_BEFORE = "blobBefore",
+        BLOB_AFTER = "blobAfter",
+        REFERENCES = "references",
+        VIA = "via",
+        COMMIT_PROP = "commit",
         // Bookkeeping
+        SHALLOW = "shallow",
         INDEXED_COMMIT = "indexedCommit",
         INDEX_FORMAT = "indexFormat",
         TOOL_VERSION = "toolVersion",
@@ -109,9 +142,9 @@ pub mod kg {
 pub const PREFIXES: &[(&str, &str)] = &[
     ("rdf", rdf::NS),
     ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
-    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ("xsd", xsd::NS),
     ("dcterms", dcterms::NS),
-    ("prov", "http://www.w3.org/ns/prov#"),
+    ("prov", prov::NS),
     ("oslc_rm", oslc_rm::NS),
     ("oslc_qm", oslc_qm::NS),
     ("kg", kg::NS),

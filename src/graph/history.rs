@@ -1,0 +1,114 @@
+//! History as RDF: commits as PROV activities with their agents, times, messages, trailers and
+//! file changes, and trailer references to spec items. Everything lands in `<base>kg/history`.
+
+// implements: history/commits, history/trailers
+
+use oxigraph::model::{Literal, NamedNode, Quad};
+
+use super::vocab::{dcterms, kg, prov, rdf, xsd};
+use super::{GraphWriter, Iris, encode};
+use crate::git::{CommitInfo, Person};
+use crate::parse::refs;
+
+/// The trailers that name spec items, and the marker each stands for.
+const REFERENCE_TRAILERS: [(&str, &str); 4] = [
+    ("implements", "implements"),
+    ("verifies", "verifies"),
+    ("documents", "documents"),
+    ("refs", "refs"),
+];
+
+/// The ids a commit's trailers name, with the marker: `("implements", "imageUpload/AC-2")`.
+pub fn trailer_references(commit: &CommitInfo) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (key, value) in &commit.trailers {
+        let Some((_, marker)) = REFERENCE_TRAILERS
+            .iter()
+            .find(|(name, _)| key.eq_ignore_ascii_case(name))
+        else {
+            continue;
+        };
+        for part in value.split(',') {
+            let part = part.trim();
+            let len = refs::id_len(part);
+            if len > 0 {
+                out.push((*marker, part[..len].to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// The quads of one commit.
+pub fn commit_quads(iris: &Iris, commit: &CommitInfo) -> Vec<Quad> {
+    let mut w = GraphWriter::new(iris.history_graph());
+    let id = commit.id.to_string();
+    let node = iris.commit(&id);
+    w.types(&node, &[kg::COMMIT, prov::ACTIVITY]);
+    w.text(&node, dcterms::IDENTIFIER, &id);
+    w.text(&node, dcterms::TITLE, &commit.summary);
+    w.text(&node, dcterms::DESCRIPTION, &commit.message);
+    for (n, parent) in commit.parents.iter().enumerate() {
+        let parent = iris.commit(&parent.to_string());
+        if n == 0 {
+            w.add(&node, kg::FIRST_PARENT, parent.clone());
+        }
+        w.add(&node, kg::PARENT_COMMIT, parent);
+    }
+    let author = agent(&mut w, iris, &commit.author);
+    let committer = agent(&mut w, iris, &commit.committer);
+    w.add(&node, kg::AUTHOR, author.clone());
+    w.add(&node, kg::COMMITTER, committer.clone());
+    w.add(&node, prov::WAS_ASSOCIATED_WITH, author);
+    w.add(&node, prov::WAS_ASSOCIATED_WITH, committer);
+    w.add(&node, prov::STARTED_AT_TIME, date_time(&commit.author));
+    w.add(&node, prov::ENDED_AT_TIME, date_time(&commit.committer));
+
+    for (n, (key, value)) in commit.trailers.iter().enumerate() {
+        let trailer = NamedNode::new_unchecked(format!("{}#trailer-{}", node.as_str(), n + 1));
+        w.types(&trailer, &[kg::TRAILER]);
+        w.text(&trailer, kg::KEY, key);
+        w.text(&trailer, rdf::VALUE, value);
+        w.add(&node, kg::MESSAGE_TRAILER, trailer);
+    }
+    for (n, (marker, target)) in trailer_references(commit).into_iter().enumerate() {
+        let reference = NamedNode::new_unchecked(format!("{}#reference-{}", node.as_str(), n + 1));
+        let target_node = iris.requirement(&target);
+        w.types(&reference, &[kg::REFERENCE]);
+        w.add(&reference, kg::SOURCE, node.clone());
+        w.add(&reference, kg::TARGET, target_node.clone());
+        w.text(&reference, kg::TARGET_ID, &target);
+        w.text(&reference, kg::MARKER, marker);
+        w.text(&reference, kg::VIA, "trailer");
+        w.add(&reference, kg::COMMIT_PROP, node.clone());
+        w.add(&node, kg::REFERENCES, target_node);
+    }
+    for change in &commit.changes {
+        let change_node =
+            NamedNode::new_unchecked(format!("{}#{}", node.as_str(), encode(&change.path)));
+        w.types(&change_node, &[kg::FILE_CHANGE]);
+        w.text(&change_node, kg::CHANGE_KIND, change.kind.as_str());
+        w.text(&change_node, kg::PATH, &change.path);
+        w.add(&change_node, kg::FILE_PROP, iris.file(&change.path));
+        if let Some(before) = change.before {
+            w.text(&change_node, kg::BLOB_BEFORE, &before.to_string());
+        }
+        if let Some(after) = change.after {
+            w.text(&change_node, kg::BLOB_AFTER, &after.to_string());
+        }
+        w.add(&node, kg::CHANGE, change_node);
+    }
+    w.quads
+}
+
+fn agent(w: &mut GraphWriter, iris: &Iris, person: &Person) -> NamedNode {
+    let node = iris.agent(&person.email);
+    w.types(&node, &[prov::AGENT]);
+    w.text(&node, kg::NAME, &person.name);
+    w.text(&node, kg::EMAIL, &person.email);
+    node
+}
+
+fn date_time(person: &Person) -> Literal {
+    Literal::new_typed_literal(&person.date_time, xsd::DATE_TIME)
+}

@@ -86,9 +86,24 @@ struct QueryArgs {
     #[arg(long, value_enum)]
     format: Option<ResultFormat>,
 
+    /// Bind the query's ?NAME to VALUE (a commit parameter takes any revision); repeatable
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+
     /// Do not bring the index up to date first
     #[arg(long)]
     no_refresh: bool,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let name = name.trim().trim_start_matches('?');
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("`{name}` is not a variable name"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -143,7 +158,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => {
             if args.list {
                 let rows: Vec<Vec<String>> = query::named()
-                    .map(|q| vec![q.name.to_owned(), q.description.to_owned()])
+                    .map(|q| {
+                        let params: Vec<String> = q
+                            .parameters
+                            .iter()
+                            .map(|p| format!("--param {}=…", p.name))
+                            .collect();
+                        let description = if params.is_empty() {
+                            q.description.to_owned()
+                        } else {
+                            format!("{} ({})", q.description, params.join(" "))
+                        };
+                        vec![q.name.to_owned(), description]
+                    })
                     .collect();
                 let mut out = io::stdout().lock();
                 report::write_table(
@@ -168,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 (None, None) => unreachable!("clap requires a query unless --list or --file"),
             };
+            let text = bind_parameters(&cli, &text, &source_name, &args.params)?;
             let prepared = query::prepare(&text, &source_name)?;
             let (store, base) = open_index(&cli, !args.no_refresh)?;
             let results = store.evaluate(prepared)?;
@@ -204,6 +232,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Checks the given parameters against those the query declares (when it declares any),
+/// resolves commit parameters through git, and binds them.
+fn bind_parameters(
+    cli: &Cli,
+    text: &str,
+    source_name: &str,
+    given: &[(String, String)],
+) -> anyhow::Result<String> {
+    let declared = query::parameters(text);
+    let names = || {
+        declared
+            .iter()
+            .map(|p| format!("?{}", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut values = Vec::new();
+    for (name, value) in given {
+        let parameter = declared.iter().find(|p| &p.name == name);
+        if parameter.is_none() && !declared.is_empty() {
+            bail!(
+                "{source_name} has no parameter ?{name}; it takes {}",
+                names()
+            );
+        }
+        let value = if parameter.is_some_and(|p| p.commit) {
+            open_repo(cli)?.resolve_commit(value)?.to_string()
+        } else {
+            value.clone()
+        };
+        values.push((name.clone(), value));
+    }
+    for parameter in &declared {
+        let optional = parameter.description.contains("(optional)");
+        if !optional && !given.iter().any(|(n, _)| n == &parameter.name) {
+            bail!(
+                "{source_name} needs --param {}=… ({})",
+                parameter.name,
+                parameter.description
+            );
+        }
+    }
+    Ok(query::bind(text, &values))
 }
 
 /// A bare word such as `untested` is meant as a query name, not as SPARQL.

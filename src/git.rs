@@ -279,6 +279,21 @@ impl Repo {
         })
     }
 
+    /// The commit a revision names (`HEAD~2`, `v1.0`, a short id, a branch).
+    pub fn resolve_commit(&self, revision: &str) -> Result<ObjectId, GitError> {
+        let repo = self.local();
+        let unknown = |e: &dyn std::fmt::Display| {
+            GitError::Head(format!("`{revision}` does not name a commit: {e}"))
+        };
+        let id = repo.rev_parse_single(revision).map_err(|e| unknown(&e))?;
+        let commit = id
+            .object()
+            .map_err(|e| unknown(&e))?
+            .peel_to_commit()
+            .map_err(|e| unknown(&e))?;
+        Ok(commit.id)
+    }
+
     /// Whether `ancestor` is reachable from `descendant` (or equal to it).
     pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
         if ancestor == descendant {

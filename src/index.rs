@@ -16,8 +16,10 @@ use rayon::prelude::*;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{Diagnostic, FileFacts, FileKind, Language, Position, Severity};
-use crate::git::{GitError, Repo, TreeFile};
+use crate::git::{CommitInfo, GitError, Repo, TreeFile};
+use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
+use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
 use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, WriteLock, WriteStore};
 
@@ -293,12 +295,18 @@ fn full(
         .with_max_len(1)
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
-    quads.par_extend(
-        history
-            .commits
-            .par_iter()
-            .flat_map_iter(|commit| graph::history::commit_quads(&snapshot.iris, commit)),
-    );
+    let CommitsGraph {
+        quads: commit_quads,
+        item_changes,
+    } = history_quads(repo, store, snapshot, &history.commits)?;
+    quads.extend(commit_quads);
+    let mut lineage = Lineage::default();
+    for id in mainline(&history.commits, snapshot.head, None).unwrap_or_default() {
+        lineage.apply(
+            &id.to_string(),
+            item_changes.get(&id).map_or(&[][..], Vec::as_slice),
+        );
+    }
 
     let target = store.create(lock)?;
     let mut quads_loaded = target.bulk_load(quads)?;
@@ -306,7 +314,7 @@ fn full(
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
         .collect();
-    let global = finish(&target, snapshot, &specs, blobs, history.shallow)?;
+    let global = finish(&target, snapshot, &specs, blobs, &lineage, history.shallow)?;
     quads_loaded += global.quads;
     store.make_current(target)?;
 
@@ -387,16 +395,27 @@ fn incremental(
         .collect();
     remove.extend(rewrite.iter().map(|f| snapshot.iris.file(&f.path)));
     let history = repo.history(snapshot.head, Some(old))?;
+    // The lineage goes on from where it was, along the new part of the first-parent chain; when
+    // the old commit is not on that chain (it came in through a merge's second parent), rebuild.
+    let Some(chain) = mainline(&history.commits, snapshot.head, Some(old)) else {
+        return Ok(None);
+    };
+    let mut lineage = read_lineage(&target, &snapshot.iris)?;
     let mut quads: Vec<Quad> = rewrite
         .par_iter()
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
-    quads.par_extend(
-        history
-            .commits
-            .par_iter()
-            .flat_map_iter(|commit| graph::history::commit_quads(&snapshot.iris, commit)),
-    );
+    let CommitsGraph {
+        quads: commit_quads,
+        item_changes,
+    } = history_quads(repo, store, snapshot, &history.commits)?;
+    quads.extend(commit_quads);
+    for id in chain {
+        lineage.apply(
+            &id.to_string(),
+            item_changes.get(&id).map_or(&[][..], Vec::as_slice),
+        );
+    }
     let written = quads.len() as u64;
     target.replace_graphs(&remove, &quads)?;
 
@@ -405,7 +424,7 @@ fn incremental(
         .iter()
         .map(|s| (s.file.path.clone(), s.file.blob.to_string()))
         .collect();
-    let global = finish(&target, snapshot, &specs, blobs, history.shallow)?;
+    let global = finish(&target, snapshot, &specs, blobs, &lineage, history.shallow)?;
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -519,6 +538,7 @@ fn finish(
     snapshot: &Snapshot,
     specs: &Specs,
     blobs: Vec<(String, String)>,
+    lineage: &Lineage,
     shallow: bool,
 ) -> Result<Global, IndexError> {
     let mut diagnostics = snapshot.diagnostics.clone();
@@ -554,10 +574,247 @@ fn finish(
     let iris = &snapshot.iris;
     let mut quads = graph::meta_quads(iris, &snapshot.head.to_string(), &blobs, shallow);
     quads.extend(graph::diagnostics_quads(iris, &diagnostics));
-    target.replace_graphs(&[iris.meta_graph(), iris.diagnostics_graph()], &quads)?;
+    quads.extend(graph::history::lineage_quads(iris, lineage));
+    let graphs = [
+        iris.meta_graph(),
+        iris.diagnostics_graph(),
+        iris.lineage_graph(),
+    ];
+    target.replace_graphs(&graphs, &quads)?;
     Ok(Global {
         diagnostics,
         dangling,
         quads: quads.len() as u64,
     })
+}
+
+/// Commits on HEAD's first-parent chain, oldest first: down to the root (or a shallow boundary),
+/// or down to `stop`, excluded. `None` when `stop` is given and not on the chain.
+fn mainline(
+    commits: &[CommitInfo],
+    head: ObjectId,
+    stop: Option<ObjectId>,
+) -> Option<Vec<ObjectId>> {
+    let by_id: HashMap<ObjectId, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
+    let mut chain = Vec::new();
+    let mut at = Some(head);
+    while let Some(id) = at {
+        if Some(id) == stop {
+            chain.reverse();
+            return Some(chain);
+        }
+        let Some(commit) = by_id.get(&id) else { break };
+        chain.push(id);
+        at = commit.parents.first().copied();
+    }
+    if stop.is_some() {
+        return None;
+    }
+    chain.reverse();
+    Some(chain)
+}
+
+/// The lineage as the store holds it.
+fn read_lineage(target: &WriteStore, iris: &Iris) -> Result<Lineage, IndexError> {
+    let query = format!(
+        "SELECT ?req ?introduced ?changed WHERE {{ GRAPH <{}> {{ {{ ?req kg:introducedIn ?introduced }} UNION {{ ?req kg:changedIn ?changed }} }} }}",
+        iris.lineage_graph().as_str()
+    );
+    let requirement = format!("{}req/", iris.base());
+    let commit = format!("{}commit/", iris.base());
+    let strip = |term: &Option<Term>, prefix: &str| match term {
+        Some(Term::NamedNode(n)) => n.as_str().strip_prefix(prefix).map(graph::decode),
+        _ => None,
+    };
+    let mut lineage = Lineage::default();
+    for row in target.select(&query)? {
+        let Some(id) = strip(&row[0], &requirement) else {
+            continue;
+        };
+        let item = lineage.items.entry(id).or_default();
+        if let Some(introduced) = strip(&row[1], &commit) {
+            item.introduced = Some(introduced);
+        }
+        if let Some(changed) = strip(&row[2], &commit) {
+            item.changed.insert(changed);
+        }
+    }
+    Ok(lineage)
+}
+
+/// A blob read as a kind of file: the key of parsed facts.
+type BlobKey = (ObjectId, FileKind, bool);
+
+/// The quads of `commits` with their item changes (every version of every spec file is parsed,
+/// once per blob) and trailer links (the definitions and sections a commit with an
+/// `Implements:`, `Verifies:` or `Documents:` trailer changed). Also returns each commit's item
+/// changes, for the lineage.
+fn history_quads(
+    repo: &Repo,
+    store: &StoreDir,
+    snapshot: &Snapshot,
+    commits: &[CommitInfo],
+) -> Result<CommitsGraph, IndexError> {
+    let rules = &snapshot.config.rules;
+    let mut wanted: BTreeMap<BlobKey, Selected> = BTreeMap::new();
+    for commit in commits {
+        let linked = !links_wanted(commit).is_empty();
+        for change in &commit.changes {
+            let Some(kind) = rules.classify(&change.path) else {
+                continue;
+            };
+            let is_test = rules.is_test_file(&change.path);
+            let blobs = match kind {
+                FileKind::Spec => vec![change.before, change.after],
+                _ if linked => vec![change.after],
+                _ => continue,
+            };
+            for blob in blobs.into_iter().flatten() {
+                wanted
+                    .entry((blob, kind, is_test))
+                    .or_insert_with(|| Selected {
+                        file: TreeFile {
+                            path: change.path.clone(),
+                            blob,
+                            utf8_path: true,
+                        },
+                        kind,
+                        is_test,
+                    });
+            }
+        }
+    }
+    let list: Vec<&Selected> = wanted.values().collect();
+    let (facts, _) = parse_files(repo, &store.facts_cache(), &list, rules.max_file_size)?;
+    let by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
+
+    let per_commit = commits
+        .par_iter()
+        .map_init(
+            || repo.blob_reader(),
+            |reader, commit| -> Result<(Vec<Quad>, Vec<ItemChange>), GitError> {
+                let mut item_changes = Vec::new();
+                for change in &commit.changes {
+                    if rules.classify(&change.path) != Some(FileKind::Spec) {
+                        continue;
+                    }
+                    let features = |blob: Option<ObjectId>| {
+                        blob.and_then(|b| {
+                            by_key.get(&(b, FileKind::Spec, rules.is_test_file(&change.path)))
+                        })
+                        .map(|f| f.features.clone())
+                        .unwrap_or_default()
+                    };
+                    item_changes.extend(diff_items(
+                        &features(change.before),
+                        &features(change.after),
+                    ));
+                }
+                item_changes.sort();
+                let links = trailer_links(reader, snapshot, commit, &by_key)?;
+                let quads =
+                    graph::history::commit_quads(&snapshot.iris, commit, &item_changes, &links);
+                Ok((quads, item_changes))
+            },
+        )
+        .collect::<Result<Vec<_>, GitError>>()?;
+    let mut graph = CommitsGraph {
+        quads: Vec::new(),
+        item_changes: HashMap::new(),
+    };
+    for (commit, (quads, item_changes)) in commits.iter().zip(per_commit) {
+        graph.quads.extend(quads);
+        graph.item_changes.insert(commit.id, item_changes);
+    }
+    Ok(graph)
+}
+
+/// The quads of a run of commits, and each commit's item changes.
+struct CommitsGraph {
+    quads: Vec<Quad>,
+    item_changes: HashMap<ObjectId, Vec<ItemChange>>,
+}
+
+/// The trailer references of a commit that link items to what it changed (not `Refs:`).
+fn links_wanted(commit: &CommitInfo) -> Vec<(&'static str, String)> {
+    graph::history::trailer_references(commit)
+        .into_iter()
+        .filter(|(marker, _)| graph::history::marker_relation(marker).is_some())
+        .collect()
+}
+
+/// Links each item a commit's trailers name to the innermost definitions (or doc sections) whose
+/// lines the commit added or changed, or to the file when a changed line lies outside any.
+fn trailer_links(
+    reader: &crate::git::BlobReader,
+    snapshot: &Snapshot,
+    commit: &CommitInfo,
+    by_key: &HashMap<BlobKey, FileFacts>,
+) -> Result<Vec<TrailerLink>, GitError> {
+    let wanted = links_wanted(commit);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = &snapshot.config.rules;
+    let mut anchors = std::collections::BTreeSet::new();
+    for change in &commit.changes {
+        let (Some(after), Some(kind)) = (change.after, rules.classify(&change.path)) else {
+            continue;
+        };
+        let Some(facts) = by_key.get(&(after, kind, rules.is_test_file(&change.path))) else {
+            continue;
+        };
+        if facts.skipped || kind == FileKind::Spec {
+            continue;
+        }
+        let old = match change.before {
+            Some(before) => String::from_utf8_lossy(&reader.read(before)?).into_owned(),
+            None => String::new(),
+        };
+        let new = String::from_utf8_lossy(&reader.read(after)?).into_owned();
+        let keys = graph::section_keys(&facts.sections);
+        let lines: Vec<&str> = new.lines().collect();
+        // A blank line that changed says nothing about which definition the commit was for.
+        let meaningful = |line: &u32| {
+            lines
+                .get(*line as usize - 1)
+                .is_some_and(|l| !l.trim().is_empty())
+        };
+        for line in changed_lines(&old, &new).into_iter().filter(meaningful) {
+            let anchor = match kind {
+                FileKind::Code(language) => facts
+                    .definitions
+                    .iter()
+                    .filter(|d| d.start_line <= line && line <= d.end_line)
+                    .min_by_key(|d| d.end_line - d.start_line)
+                    .map_or(LinkAnchor::File, |d| LinkAnchor::Definition {
+                        language: language.tag(),
+                        qualified_name: d.qualified_name.clone(),
+                    }),
+                _ => facts
+                    .sections
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.start_line <= line && line <= s.end_line)
+                    .min_by_key(|(_, s)| s.end_line - s.start_line)
+                    .map_or(LinkAnchor::File, |(i, _)| LinkAnchor::Section {
+                        key: keys[i].clone(),
+                    }),
+            };
+            anchors.insert((change.path.clone(), anchor));
+        }
+    }
+    let mut links: Vec<TrailerLink> = wanted
+        .iter()
+        .flat_map(|(marker, target)| {
+            anchors.iter().map(|(path, anchor)| TrailerLink {
+                marker,
+                target: target.clone(),
+                path: path.clone(),
+                anchor: anchor.clone(),
+            })
+        })
+        .collect();
+    links.sort();
+    Ok(links)
 }

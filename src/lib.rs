@@ -1,7 +1,7 @@
 //! kg: a git-native knowledge-graph indexer for spec-driven development.
 //!
 //! The pipeline, one module a stage: [`git`] reads the repository, [`parse`] turns files into
-//! [`facts`], [`graph`] turns facts into RDF quads, [`store`] keeps them in oxigraph, [`query`] and
+//! [`facts`], [`graph`] turns facts into RDF quads, [`history`] tells how specs changed between versions, [`store`] keeps them in oxigraph, [`query`] and
 //! [`report`] answer questions, and [`cli`] ties it together. [`index`] drives the stages and
 //! [`config`] reads `kg.toml`.
 
@@ -10,6 +10,7 @@ pub mod config;
 pub mod facts;
 pub mod git;
 pub mod graph;
+pub mod history;
 pub mod index;
 pub mod parse;
 pub mod query;

@@ -12,12 +12,42 @@ mod embedded {
 }
 
 /// A query shipped with kg.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct NamedQuery {
     pub name: &'static str,
     /// The first comment line of the file.
     pub description: &'static str,
     pub text: &'static str,
+    pub parameters: Vec<Parameter>,
+}
+
+/// A parameter a query declares in its header: `# param ?from (commit): the older commit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    pub name: String,
+    /// True when the value names a commit (any revision); kg resolves it to the full id.
+    pub commit: bool,
+    pub description: String,
+}
+
+/// The parameters declared in a query's header comments.
+pub fn parameters(text: &str) -> Vec<Parameter> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| {
+            let rest = l.strip_prefix('#')?.trim().strip_prefix("param ?")?;
+            let (head, description) = rest.split_once(':')?;
+            let (name, commit) = match head.trim().strip_suffix("(commit)") {
+                Some(name) => (name.trim(), true),
+                None => (head.trim(), false),
+            };
+            Some(Parameter {
+                name: name.to_owned(),
+                commit,
+                description: description.trim().to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// Every named query, sorted by name.
@@ -30,7 +60,26 @@ pub fn named() -> impl Iterator<Item = NamedQuery> {
             .and_then(|l| l.strip_prefix('#'))
             .map_or("", str::trim),
         text,
+        parameters: parameters(text),
     })
+}
+
+/// Binds `?name` to each string value by appending a `VALUES` block to the query: the values
+/// join with the whole query, so an unbound optional parameter simply does not restrict it.
+pub fn bind(text: &str, values: &[(String, String)]) -> String {
+    if values.is_empty() {
+        return text.to_owned();
+    }
+    let names: Vec<String> = values.iter().map(|(n, _)| format!("?{n}")).collect();
+    let literals: Vec<String> = values
+        .iter()
+        .map(|(_, v)| oxigraph::model::Literal::new_simple_literal(v).to_string())
+        .collect();
+    format!(
+        "{text}\nVALUES ({}) {{ ({}) }}\n",
+        names.join(" "),
+        literals.join(" ")
+    )
 }
 
 /// The named query called `name`.
@@ -84,6 +133,24 @@ mod tests {
             if let Err(e) = prepare(query.text, query.name) {
                 panic!("{e}");
             }
+        }
+    }
+
+    // verifies: history/queries
+    #[test]
+    fn parameters_are_declared_in_the_header_and_bound_with_values() {
+        let text = "# Changes\n# param ?from (commit): the older commit\n# param ?item: an item\nSELECT * WHERE { ?s ?p ?o }";
+        let declared = parameters(text);
+        assert_eq!(declared.len(), 2);
+        assert!(declared[0].commit && declared[0].name == "from");
+        assert!(!declared[1].commit && declared[1].description == "an item");
+        let bound = bind(text, &[("item".to_owned(), "a \"b\"".to_owned())]);
+        assert!(
+            bound.ends_with("VALUES (?item) { (\"a \\\"b\\\"\") }\n"),
+            "{bound}"
+        );
+        if let Err(e) = prepare(&bound, "q") {
+            panic!("{e}");
         }
     }
 

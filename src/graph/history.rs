@@ -3,12 +3,46 @@
 
 // implements: history/commits, history/trailers
 
-use oxigraph::model::{Literal, NamedNode, Quad};
+use oxigraph::model::{Literal, NamedNode, NamedNodeRef, Quad};
 
-use super::vocab::{dcterms, kg, prov, rdf, xsd};
+use super::vocab::{dcterms, kg, oslc_rm, prov, rdf, xsd};
 use super::{GraphWriter, Iris, encode};
 use crate::git::{CommitInfo, Person};
+use crate::history::{ItemChange, Lineage};
 use crate::parse::refs;
+
+/// What a trailer reference is linked to: a definition or doc section the commit added or
+/// changed, or the file when the change lies outside any.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkAnchor {
+    Definition {
+        language: &'static str,
+        qualified_name: String,
+    },
+    Section {
+        key: String,
+    },
+    File,
+}
+
+/// A spec item linked, through a commit's trailer, to something the commit changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TrailerLink {
+    pub marker: &'static str,
+    pub target: String,
+    pub path: String,
+    pub anchor: LinkAnchor,
+}
+
+/// The link property a marker establishes, if any (`refs` only names the item).
+pub fn marker_relation(marker: &str) -> Option<NamedNodeRef<'static>> {
+    match marker {
+        "implements" => Some(oslc_rm::IMPLEMENTED_BY),
+        "verifies" => Some(oslc_rm::VALIDATED_BY),
+        "documents" => Some(oslc_rm::ELABORATED_BY),
+        _ => None,
+    }
+}
 
 /// The trailers that name spec items, and the marker each stands for.
 const REFERENCE_TRAILERS: [(&str, &str); 4] = [
@@ -39,8 +73,14 @@ pub fn trailer_references(commit: &CommitInfo) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The quads of one commit.
-pub fn commit_quads(iris: &Iris, commit: &CommitInfo) -> Vec<Quad> {
+/// The quads of one commit: the commit, its agents, trailers, file changes and item changes, and
+/// the links its trailers establish.
+pub fn commit_quads(
+    iris: &Iris,
+    commit: &CommitInfo,
+    item_changes: &[ItemChange],
+    links: &[TrailerLink],
+) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.history_graph());
     let id = commit.id.to_string();
     let node = iris.commit(&id);
@@ -97,6 +137,63 @@ pub fn commit_quads(iris: &Iris, commit: &CommitInfo) -> Vec<Quad> {
             w.text(&change_node, kg::BLOB_AFTER, &after.to_string());
         }
         w.add(&node, kg::CHANGE, change_node);
+    }
+    for change in item_changes {
+        let change_node =
+            NamedNode::new_unchecked(format!("{}#item-{}", node.as_str(), encode(&change.id)));
+        w.types(&change_node, &[kg::ITEM_CHANGE]);
+        w.add(&change_node, kg::COMMIT_PROP, node.clone());
+        w.text(&change_node, kg::CHANGE_KIND, change.kind.as_str());
+        w.text(&change_node, kg::ITEM_ID, &change.id);
+        w.add(&change_node, kg::ITEM, iris.requirement(&change.id));
+        if let Some(previous) = &change.previous_id {
+            w.text(&change_node, kg::PREVIOUS_ID, previous);
+        }
+        if let Some(text) = &change.text {
+            w.text(&change_node, dcterms::DESCRIPTION, text);
+        }
+        if let Some(text) = &change.previous_text {
+            w.text(&change_node, kg::PREVIOUS_TEXT, text);
+        }
+        w.add(&node, kg::ITEM_CHANGE_PROP, change_node);
+    }
+    for (n, link) in links.iter().enumerate() {
+        let source = match &link.anchor {
+            LinkAnchor::Definition {
+                language,
+                qualified_name,
+            } => iris.symbol(language, &link.path, qualified_name),
+            LinkAnchor::Section { key } => iris.section(&link.path, key),
+            LinkAnchor::File => iris.file(&link.path),
+        };
+        let target = iris.requirement(&link.target);
+        let reference = NamedNode::new_unchecked(format!("{}#link-{}", node.as_str(), n + 1));
+        w.types(&reference, &[kg::REFERENCE]);
+        w.add(&reference, kg::SOURCE, source.clone());
+        w.add(&reference, kg::TARGET, target.clone());
+        w.text(&reference, kg::TARGET_ID, &link.target);
+        w.text(&reference, kg::MARKER, link.marker);
+        w.text(&reference, kg::VIA, "trailer");
+        w.add(&reference, kg::COMMIT_PROP, node.clone());
+        if let Some(relation) = marker_relation(link.marker) {
+            w.add(&reference, kg::RELATION, relation.into_owned());
+            w.add(&target, relation, source);
+        }
+    }
+    w.quads
+}
+
+/// The quads of the lineage graph: where each current item was introduced and reworded.
+pub fn lineage_quads(iris: &Iris, lineage: &Lineage) -> Vec<Quad> {
+    let mut w = GraphWriter::new(iris.lineage_graph());
+    for (id, item) in &lineage.items {
+        let node = iris.requirement(id);
+        if let Some(commit) = &item.introduced {
+            w.add(&node, kg::INTRODUCED_IN, iris.commit(commit));
+        }
+        for commit in &item.changed {
+            w.add(&node, kg::CHANGED_IN, iris.commit(commit));
+        }
     }
     w.quads
 }

@@ -73,6 +73,11 @@ impl Iris {
         self.node("kg/history")
     }
 
+    /// The graph that holds each current item's lineage: where it was introduced and reworded.
+    pub fn lineage_graph(&self) -> NamedNode {
+        self.node("kg/lineage")
+    }
+
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
     pub fn meta_graph(&self) -> NamedNode {
         self.node("kg/meta")
@@ -96,6 +101,30 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// Undoes [`encode`].
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // implements: index/NFR-portability-1
@@ -397,21 +426,9 @@ fn write_sections(
     file: &NamedNode,
     iris: &Iris,
 ) -> Vec<NamedNode> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let nodes: Vec<NamedNode> = facts
-        .sections
+    let nodes: Vec<NamedNode> = section_keys(&facts.sections)
         .iter()
-        .map(|s| {
-            let path = s.heading_path.join(" > ");
-            let count = seen.entry(path.clone()).or_insert(0);
-            *count += 1;
-            let unique = if *count == 1 {
-                path
-            } else {
-                format!("{path}~{count}")
-            };
-            iris.section(&facts.path, &unique)
-        })
+        .map(|key| iris.section(&facts.path, key))
         .collect();
     for (section, node) in facts.sections.iter().zip(&nodes) {
         w.types(node, &[kg::DOC_SECTION]);
@@ -426,6 +443,24 @@ fn write_sections(
         }
     }
     nodes
+}
+
+/// Each section's key within its file: its heading path, made unique with `~2`, `~3`.
+pub fn section_keys(sections: &[crate::facts::DocSection]) -> Vec<String> {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    sections
+        .iter()
+        .map(|s| {
+            let path = s.heading_path.join(" > ");
+            let count = seen.entry(path.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                path
+            } else {
+                format!("{path}~{count}")
+            }
+        })
+        .collect()
 }
 
 fn write_diagnostic(

@@ -73,6 +73,7 @@ pub mod kg {
         COMMIT = "Commit",
         FILE_CHANGE = "FileChange",
         TRAILER = "Trailer",
+        ITEM_CHANGE = "ItemChange",
         // Files and positions
         PATH = "path",
         BLOB = "blob",
@@ -130,6 +131,13 @@ pub mod kg {
         REFERENCES = "references",
         VIA = "via",
         COMMIT_PROP = "commit",
+        ITEM_CHANGE_PROP = "itemChange",
+        ITEM = "item",
+        ITEM_ID = "itemId",
+        PREVIOUS_ID = "previousId",
+        PREVIOUS_TEXT = "previousText",
+        INTRODUCED_IN = "introducedIn",
+        CHANGED_IN = "changedIn",
         // Bookkeeping
         SHALLOW = "shallow",
         INDEXED_COMMIT = "indexedCommit",

@@ -105,6 +105,35 @@ impl Fixture {
         fixture
     }
 
+    /// A repository with one commit per directory of `fixtures/<name>`, in name order: each
+    /// directory's files are written over the work tree, the paths listed in its `.delete` are
+    /// removed, and its `.message` is the commit message. The n-th commit is dated n days after
+    /// the first.
+    pub fn from_steps(name: &str) -> Fixture {
+        let fixture = Fixture::empty();
+        let mut steps: Vec<_> = std::fs::read_dir(fixture_dir(name))
+            .expect("read fixture steps")
+            .map(|e| e.expect("dir entry").path())
+            .collect();
+        steps.sort();
+        for (n, step) in steps.iter().enumerate() {
+            copy_tree(step, &fixture.root);
+            for meta in [".message", ".delete"] {
+                let _ = std::fs::remove_file(fixture.root.join(meta));
+            }
+            if let Ok(list) = std::fs::read_to_string(step.join(".delete")) {
+                for path in list.lines().filter(|l| !l.trim().is_empty()) {
+                    std::fs::remove_file(fixture.root.join(path.trim()))
+                        .expect("delete a listed path");
+                }
+            }
+            let message = std::fs::read_to_string(step.join(".message"))
+                .unwrap_or_else(|_| step.file_name().unwrap().to_string_lossy().into_owned());
+            fixture.commit_all(&message, n as u32);
+        }
+        fixture
+    }
+
     /// Writes a file (creating directories) in the work tree.
     pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
         let path = self.root.join(path);

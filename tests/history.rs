@@ -1,0 +1,151 @@
+//! History in the graph, on a scripted fixture history (`fixtures/history/NN-*`): commits as PROV
+//! activities, trailers, item changes and lineage, and the named history queries.
+
+mod support;
+
+use support::Fixture;
+
+fn table(fixture: &Fixture, args: &[&str]) -> String {
+    let mut all = vec!["--quiet", "query"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "table"]);
+    fixture.kg(&all).ok()
+}
+
+// verifies: history/commits
+#[test]
+fn commits_are_prov_activities_with_agents_times_trailers_and_changes() {
+    let fixture = Fixture::from_steps("history");
+    let commit = table(
+        &fixture,
+        &[
+            "SELECT ?p ?o WHERE { ?c dcterms:title \"Limit the upload size\" ; ?p ?o . FILTER(?p != kg:change && ?p != kg:trailer && ?p != kg:itemChange) } ORDER BY ?p ?o",
+        ],
+    );
+    insta::assert_snapshot!("commit", commit);
+    let details = table(
+        &fixture,
+        &["SELECT ?what ?a ?b ?c WHERE {
+            ?commit dcterms:title \"Limit the upload size\" .
+            { ?commit kg:author ?agent . ?agent a prov:Agent ; kg:name ?a ; kg:email ?b BIND(\"author\" AS ?what) }
+            UNION { ?commit kg:committer ?agent . ?agent kg:name ?a ; kg:email ?b BIND(\"committer\" AS ?what) }
+            UNION { ?commit kg:trailer [ kg:key ?a ; rdf:value ?b ] BIND(\"trailer\" AS ?what) }
+            UNION { ?commit kg:change [ kg:path ?a ; kg:changeKind ?b ; kg:blobBefore|kg:blobAfter ?c ] BIND(\"change\" AS ?what) }
+          } ORDER BY ?what ?a ?c"],
+    );
+    insta::assert_snapshot!("commit_details", details);
+    let count = table(
+        &fixture,
+        &["SELECT (COUNT(?c) AS ?n) WHERE { ?c a prov:Activity, kg:Commit }"],
+    );
+    assert_eq!(count.lines().nth(2), Some("5"));
+}
+
+// verifies: history/trailers, history/item-history, history/queries
+#[test]
+fn named_history_queries() {
+    let fixture = Fixture::from_steps("history");
+    for name in [
+        "item-commits",
+        "last-changed",
+        "removed-items",
+        "item-history",
+    ] {
+        insta::assert_snapshot!(name.replace('-', "_"), table(&fixture, &[name]));
+    }
+    let all = table(
+        &fixture,
+        &[
+            "spec-changes",
+            "--param",
+            "from=HEAD~4",
+            "--param",
+            "to=HEAD",
+        ],
+    );
+    insta::assert_snapshot!("spec_changes_all", all);
+    let last_two = table(
+        &fixture,
+        &[
+            "spec-changes",
+            "--param",
+            "from=HEAD~2",
+            "--param",
+            "to=HEAD",
+        ],
+    );
+    assert_eq!(last_two.lines().count(), 4, "{last_two}");
+    let one_item = table(
+        &fixture,
+        &["item-commits", "--param", "item=upload/size-limit"],
+    );
+    assert!(
+        one_item
+            .lines()
+            .skip(2)
+            .all(|l| l.starts_with("upload/size-limit ")),
+        "{one_item}"
+    );
+    assert_eq!(one_item.lines().count(), 5, "{one_item}");
+}
+
+// verifies: history/trailers
+#[test]
+fn a_trailer_links_the_item_to_what_the_commit_changed() {
+    let fixture = Fixture::from_steps("history");
+    // upload/size-limit has no marker in the code: only the trailer of "Limit the upload size".
+    let links = table(
+        &fixture,
+        &[
+            "SELECT ?id ?symbol ?via WHERE { ?ref kg:via ?via ; kg:targetId ?id ; kg:source/kg:qualifiedName ?symbol }",
+        ],
+    );
+    assert_eq!(
+        links
+            .lines()
+            .nth(2)
+            .map(str::split_whitespace)
+            .map(Iterator::collect::<Vec<_>>),
+        Some(vec!["upload/size-limit", "check_size", "trailer"])
+    );
+    let implemented = table(&fixture, &["unimplemented"]);
+    assert!(!implemented.contains("upload/size-limit"), "{implemented}");
+}
+
+// verifies: history/queries
+#[test]
+fn parameters_are_checked() {
+    let fixture = Fixture::from_steps("history");
+    let missing = fixture.kg(&["query", "spec-changes", "--param", "from=HEAD~1"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("needs --param to="),
+        "{}",
+        missing.stderr
+    );
+    let unknown = fixture.kg(&["query", "spec-changes", "--param", "since=HEAD"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("has no parameter ?since; it takes ?from, ?to"),
+        "{}",
+        unknown.stderr
+    );
+    let bad_revision = fixture.kg(&[
+        "query",
+        "spec-changes",
+        "--param",
+        "from=nope",
+        "--param",
+        "to=HEAD",
+    ]);
+    assert_eq!(bad_revision.code, 2);
+    assert!(
+        bad_revision
+            .stderr
+            .contains("`nope` does not name a commit"),
+        "{}",
+        bad_revision.stderr
+    );
+}

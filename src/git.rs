@@ -36,6 +36,20 @@ pub struct TreeFile {
     pub utf8_path: bool,
 }
 
+/// What a commit's tree holds.
+#[derive(Debug, Clone, Default)]
+pub struct TreeListing {
+    pub files: Vec<TreeFile>,
+    pub special: Vec<SpecialEntry>,
+}
+
+/// A tree entry that is not a file: kg records it and never follows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpecialEntry {
+    Symlink { path: String, target: String },
+    Submodule { path: String, commit: ObjectId },
+}
+
 /// A thread's own view of the repository, for reading blobs.
 pub struct BlobReader {
     repo: gix::Repository,
@@ -96,9 +110,9 @@ impl Repo {
         Ok(id)
     }
 
-    /// Every file (blob) in the tree of `commit`, sorted by path. Submodules and symbolic links are
-    /// not files and are left out.
-    pub fn tree_files(&self, commit: ObjectId) -> Result<Vec<TreeFile>, GitError> {
+    /// The entries of the tree of `commit`, sorted by path: files (blobs) apart from symbolic links
+    /// and submodules, which are recorded but never followed.
+    pub fn tree(&self, commit: ObjectId) -> Result<TreeListing, GitError> {
         let repo = self.local();
         let object_error = |e: &dyn std::fmt::Display| GitError::Object {
             id: commit.to_string(),
@@ -114,20 +128,33 @@ impl Repo {
             .breadthfirst
             .files()
             .map_err(|e| object_error(&e))?;
-        let mut files: Vec<TreeFile> = entries
-            .into_iter()
-            .filter(|e| e.mode.is_blob())
-            .map(|e| {
-                let utf8_path = std::str::from_utf8(&e.filepath).is_ok();
-                TreeFile {
-                    path: String::from_utf8_lossy(&e.filepath).into_owned(),
-                    blob: e.oid,
+        let mut listing = TreeListing::default();
+        for entry in entries {
+            let utf8_path = std::str::from_utf8(&entry.filepath).is_ok();
+            let path = String::from_utf8_lossy(&entry.filepath).into_owned();
+            if entry.mode.is_blob() {
+                listing.files.push(TreeFile {
+                    path,
+                    blob: entry.oid,
                     utf8_path,
-                }
-            })
-            .collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(files)
+                });
+            } else if entry.mode.is_link() {
+                // The target is the blob's content; it is recorded, never resolved.
+                let target = repo
+                    .find_object(entry.oid)
+                    .map(|o| String::from_utf8_lossy(&o.data).into_owned())
+                    .map_err(|e| object_error(&e))?;
+                listing.special.push(SpecialEntry::Symlink { path, target });
+            } else if entry.mode.is_commit() {
+                listing.special.push(SpecialEntry::Submodule {
+                    path,
+                    commit: entry.oid,
+                });
+            }
+        }
+        listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+        listing.special.sort();
+        Ok(listing)
     }
 
     /// A reader for blob contents, one per thread.
@@ -254,7 +281,7 @@ impl Repo {
             .with_min_len(16)
             .map_init(
                 || (self.local(), gix::diff::tree::State::default()),
-                |(repo, state), (id, parents)| read_commit(repo, state, *id, parents),
+                |(repo, state), (id, parents)| read_commit(repo, state, *id, parents, shallow),
             )
             .collect::<Result<Vec<_>, GitError>>()?;
         Ok(History { commits, shallow })
@@ -326,6 +353,7 @@ fn read_commit(
     state: &mut gix::diff::tree::State,
     id: ObjectId,
     parents: &[ObjectId],
+    shallow: bool,
 ) -> Result<CommitInfo, GitError> {
     let object_error = |e: &dyn std::fmt::Display| GitError::Object {
         id: id.to_string(),
@@ -349,6 +377,8 @@ fn read_commit(
 
     let tree = commit.tree().map_err(|e| object_error(&e))?;
     let parent_tree = match parents.first() {
+        // At a shallow clone's boundary the parent is not there: diff against nothing.
+        Some(parent) if shallow && repo.find_commit(*parent).is_err() => None,
         Some(parent) => Some(
             repo.find_commit(*parent)
                 .and_then(|c| c.tree())

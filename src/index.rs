@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{Diagnostic, FileFacts, FileKind, Language, Position, Severity};
-use crate::git::{CommitInfo, GitError, Repo, TreeFile};
+use crate::git::{CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
@@ -133,6 +133,8 @@ struct Snapshot {
     selected: Vec<Selected>,
     /// File-name diagnostics (names that are not UTF-8).
     diagnostics: Vec<Diagnostic>,
+    /// Symbolic links and submodules.
+    special: Vec<SpecialEntry>,
 }
 
 #[derive(Clone)]
@@ -144,7 +146,8 @@ struct Selected {
 
 impl Snapshot {
     fn read(repo: &Repo, head: ObjectId) -> Result<Snapshot, IndexError> {
-        let files = repo.tree_files(head)?;
+        let listing = repo.tree(head)?;
+        let files = listing.files;
         let reader = repo.blob_reader();
         let config_file = files.iter().find(|f| f.path == CONFIG_FILE);
         let config = match config_file {
@@ -184,6 +187,7 @@ impl Snapshot {
             iris: Iris::new(base),
             selected,
             diagnostics,
+            special: listing.special,
         })
     }
 }
@@ -575,10 +579,12 @@ fn finish(
     let mut quads = graph::meta_quads(iris, &snapshot.head.to_string(), &blobs, shallow);
     quads.extend(graph::diagnostics_quads(iris, &diagnostics));
     quads.extend(graph::history::lineage_quads(iris, lineage));
+    quads.extend(graph::special_quads(iris, &snapshot.special));
     let graphs = [
         iris.meta_graph(),
         iris.diagnostics_graph(),
         iris.lineage_graph(),
+        iris.tree_graph(),
     ];
     target.replace_graphs(&graphs, &quads)?;
     Ok(Global {

@@ -78,6 +78,11 @@ impl Iris {
         self.node("kg/lineage")
     }
 
+    /// The graph that holds the tree entries kg does not read: symbolic links and submodules.
+    pub fn tree_graph(&self) -> NamedNode {
+        self.node("kg/tree")
+    }
+
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
     pub fn meta_graph(&self) -> NamedNode {
         self.node("kg/meta")
@@ -499,6 +504,54 @@ pub fn meta_quads(
         w.text(&iris.file(path), kg::BLOB, blob);
     }
     w.quads
+}
+
+/// The quads of symbolic links and submodules: recorded with their target or commit, never
+/// followed. A link whose target leaves the repository says so.
+pub fn special_quads(iris: &Iris, entries: &[crate::git::SpecialEntry]) -> Vec<Quad> {
+    use crate::git::SpecialEntry;
+    let mut w = GraphWriter::new(iris.tree_graph());
+    for entry in entries {
+        match entry {
+            SpecialEntry::Symlink { path, target } => {
+                let node = iris.file(path);
+                w.types(&node, &[kg::SYMLINK]);
+                w.text(&node, kg::PATH, path);
+                w.text(&node, kg::LINK_TARGET, target);
+                w.add(
+                    &node,
+                    kg::POINTS_OUTSIDE,
+                    Literal::from(points_outside(path, target)),
+                );
+            }
+            SpecialEntry::Submodule { path, commit } => {
+                let node = iris.file(path);
+                w.types(&node, &[kg::SUBMODULE]);
+                w.text(&node, kg::PATH, path);
+                w.text(&node, kg::SUBMODULE_COMMIT, &commit.to_string());
+            }
+        }
+    }
+    w.quads
+}
+
+/// Whether a link at `path` to `target` leaves the repository (absolute, or too many `..`).
+fn points_outside(path: &str, target: &str) -> bool {
+    if target.starts_with('/') {
+        return true;
+    }
+    let mut depth = path.matches('/').count() as i64;
+    for part in target.split('/') {
+        match part {
+            ".." => depth -= 1,
+            "." | "" => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 /// The quads of the repository-wide diagnostics graph.

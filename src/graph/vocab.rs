@@ -74,6 +74,8 @@ pub mod kg {
         FILE_CHANGE = "FileChange",
         TRAILER = "Trailer",
         ITEM_CHANGE = "ItemChange",
+        SYMLINK = "Symlink",
+        SUBMODULE = "Submodule",
         // Files and positions
         PATH = "path",
         BLOB = "blob",
@@ -138,6 +140,9 @@ pub mod kg {
         PREVIOUS_TEXT = "previousText",
         INTRODUCED_IN = "introducedIn",
         CHANGED_IN = "changedIn",
+        LINK_TARGET = "linkTarget",
+        POINTS_OUTSIDE = "pointsOutside",
+        SUBMODULE_COMMIT = "submoduleCommit",
         // Bookkeeping
         SHALLOW = "shallow",
         INDEXED_COMMIT = "indexedCommit",

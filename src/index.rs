@@ -21,7 +21,7 @@ use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
-use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, WriteLock, WriteStore};
+use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
 #[derive(Debug, thiserror::Error)]
@@ -318,7 +318,16 @@ fn full(
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
         .collect();
-    let global = finish(&target, snapshot, &specs, blobs, &lineage, history.shallow)?;
+    let mut update = target.update()?;
+    let global = finish(
+        &mut update,
+        snapshot,
+        &specs,
+        blobs,
+        &lineage,
+        history.shallow,
+    )?;
+    update.commit()?;
     quads_loaded += global.quads;
     store.make_current(target)?;
 
@@ -404,7 +413,9 @@ fn incremental(
     let Some(chain) = mainline(&history.commits, snapshot.head, Some(old)) else {
         return Ok(None);
     };
-    let mut lineage = read_lineage(&target, &snapshot.iris)?;
+    // One transaction from here on: a killed run leaves the previous index as it was.
+    let mut update = target.update()?;
+    let mut lineage = read_lineage(&update, &snapshot.iris)?;
     let mut quads: Vec<Quad> = rewrite
         .par_iter()
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
@@ -421,14 +432,23 @@ fn incremental(
         );
     }
     let written = quads.len() as u64;
-    target.replace_graphs(&remove, &quads)?;
+    update.remove_graphs(&remove)?;
+    update.insert(&quads);
 
     let blobs = snapshot
         .selected
         .iter()
         .map(|s| (s.file.path.clone(), s.file.blob.to_string()))
         .collect();
-    let global = finish(&target, snapshot, &specs, blobs, &lineage, history.shallow)?;
+    let global = finish(
+        &mut update,
+        snapshot,
+        &specs,
+        blobs,
+        &lineage,
+        history.shallow,
+    )?;
+    update.commit()?;
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -535,10 +555,10 @@ const DANGLING: &str = "SELECT ?path ?line ?column ?marker ?id WHERE {
 }";
 
 /// The last step of every run, full or incremental: repository-wide diagnostics (dangling
-/// references, features defined twice, file names) and the bookkeeping graph, written in one
-/// transaction after the file graphs.
+/// references, features defined twice, file names), the lineage, links and submodules, and the
+/// bookkeeping graph, in the same transaction as the file graphs of an incremental run.
 fn finish(
-    target: &WriteStore,
+    update: &mut Update<'_>,
     snapshot: &Snapshot,
     specs: &Specs,
     blobs: Vec<(String, String)>,
@@ -551,7 +571,7 @@ fn finish(
         Some(Term::Literal(l)) => l.value().to_owned(),
         _ => String::new(),
     };
-    let rows = target.select(DANGLING)?;
+    let rows = update.select(DANGLING)?;
     let dangling = rows.len();
     for row in rows {
         let id = text(&row[4]);
@@ -586,7 +606,8 @@ fn finish(
         iris.lineage_graph(),
         iris.tree_graph(),
     ];
-    target.replace_graphs(&graphs, &quads)?;
+    update.remove_graphs(&graphs)?;
+    update.insert(&quads);
     Ok(Global {
         diagnostics,
         dangling,
@@ -621,7 +642,7 @@ fn mainline(
 }
 
 /// The lineage as the store holds it.
-fn read_lineage(target: &WriteStore, iris: &Iris) -> Result<Lineage, IndexError> {
+fn read_lineage(update: &Update<'_>, iris: &Iris) -> Result<Lineage, IndexError> {
     let query = format!(
         "SELECT ?req ?introduced ?changed WHERE {{ GRAPH <{}> {{ {{ ?req kg:introducedIn ?introduced }} UNION {{ ?req kg:changedIn ?changed }} }} }}",
         iris.lineage_graph().as_str()
@@ -633,7 +654,7 @@ fn read_lineage(target: &WriteStore, iris: &Iris) -> Result<Lineage, IndexError>
         _ => None,
     };
     let mut lineage = Lineage::default();
-    for row in target.select(&query)? {
+    for row in update.select(&query)? {
         let Some(id) = strip(&row[0], &requirement) else {
             continue;
         };

@@ -256,28 +256,58 @@ impl WriteStore {
         Ok(count)
     }
 
-    /// In one transaction: removes the named graphs `remove` and inserts `insert`.
-    pub fn replace_graphs(&self, remove: &[NamedNode], insert: &[Quad]) -> Result<(), StoreError> {
-        let mut transaction = self
+    /// Starts a transaction: everything done through it becomes visible at once on `commit`, or
+    /// not at all.
+    pub fn update(&self) -> Result<Update<'_>, StoreError> {
+        let transaction = self
             .store
             .start_transaction()
             .map_err(|e| self.storage_error(&e))?;
-        for graph in remove {
-            transaction
+        Ok(Update {
+            transaction,
+            path: &self.path,
+        })
+    }
+}
+
+/// A write transaction on a [`WriteStore`].
+pub struct Update<'a> {
+    transaction: oxigraph::store::Transaction<'a>,
+    path: &'a Path,
+}
+
+/// Rows of a SELECT query, in the order of its variables.
+pub type Rows = Vec<Vec<Option<Term>>>;
+
+impl Update<'_> {
+    fn storage_error(&self, e: &dyn std::fmt::Display) -> StoreError {
+        StoreError::Storage {
+            path: self.path.to_owned(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Removes named graphs with all their quads.
+    pub fn remove_graphs(&mut self, graphs: &[NamedNode]) -> Result<(), StoreError> {
+        for graph in graphs {
+            self.transaction
                 .remove_named_graph(graph)
                 .map_err(|e| self.storage_error(&e))?;
         }
-        transaction.extend(insert);
-        transaction.commit().map_err(|e| self.storage_error(&e))
+        Ok(())
     }
 
-    /// Runs a SELECT query over the union of all graphs and returns its rows.
-    pub fn select(&self, query: &str) -> Result<Vec<Vec<Option<Term>>>, StoreError> {
+    pub fn insert(&mut self, quads: &[Quad]) {
+        self.transaction.extend(quads);
+    }
+
+    /// Runs a SELECT query over the union of all graphs, seeing this transaction's writes.
+    pub fn select(&self, query: &str) -> Result<Rows, StoreError> {
         let mut prepared = crate::query::prepare(query, "kg's internal query")
             .map_err(|e| StoreError::Query(e.to_string()))?;
         prepared.dataset_mut().set_default_graph_as_union();
         let results = prepared
-            .on_store(&self.store)
+            .on_transaction(&self.transaction)
             .execute()
             .map_err(|e| StoreError::Query(e.to_string()))?;
         let QueryResults::Solutions(solutions) = results else {
@@ -290,6 +320,17 @@ impl WriteStore {
             rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
         }
         Ok(rows)
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        let error = self.storage_error(&"commit failed");
+        self.transaction.commit().map_err(|e| match error {
+            StoreError::Storage { path, .. } => StoreError::Storage {
+                path,
+                message: e.to_string(),
+            },
+            other => other,
+        })
     }
 }
 

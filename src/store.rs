@@ -141,6 +141,7 @@ impl StoreDir {
         }
         file.set_len(0).map_err(io_error(&path))?;
         write!(file, "{}", std::process::id()).map_err(io_error(&path))?;
+        self.remove_stale_stores()?;
         Ok(WriteLock { _file: file })
     }
 
@@ -177,13 +178,18 @@ impl StoreDir {
         let temporary = self.root.join("current.tmp");
         fs::write(&temporary, &name).map_err(io_error(&temporary))?;
         fs::rename(&temporary, &pointer).map_err(io_error(&pointer))?;
-        // Old stores are no longer reachable; a reader that still has one open keeps its files
-        // until it closes them.
+        self.remove_stale_stores()
+    }
+
+    /// Removes every store but the current one: replaced ones, and ones a killed build left
+    /// half-written. Only called under the write lock, so no other process is building one. A
+    /// reader that still has a removed store open keeps its files until it closes them.
+    fn remove_stale_stores(&self) -> Result<(), StoreError> {
+        let current = self.current()?;
         if let Ok(entries) = fs::read_dir(&self.root) {
             for entry in entries.flatten() {
-                let file_name = entry.file_name();
-                let file_name = file_name.to_string_lossy();
-                if file_name.starts_with("store-") && file_name != name {
+                let is_store = entry.file_name().to_string_lossy().starts_with("store-");
+                if is_store && current.as_deref() != Some(entry.path().as_path()) {
                     let _ = fs::remove_dir_all(entry.path());
                 }
             }

@@ -1,0 +1,227 @@
+//! Safety: a `kg index` killed at any point leaves the previous index usable and the next run
+//! repairs it; a second writer waits and says for whom; queries answer during an index.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::Fixture;
+
+/// A repository large enough that indexing it takes a while: specs, and code that references
+/// them, rewritten at each commit with a different twist.
+fn write_project(fixture: &Fixture, version: u32) {
+    for f in 0..10 {
+        let mut spec = format!("feature: f{f}\nacceptance:\n");
+        for c in 0..10 {
+            spec.push_str(&format!(
+                "  - \"Criterion {c} of feature {f}, version {}.\"\n",
+                if c == 0 { version } else { 0 }
+            ));
+        }
+        fixture.write(&format!("specs/f{f}.yaml"), spec);
+    }
+    for file in 0..150 {
+        let mut text = String::new();
+        for n in 0..12 {
+            text.push_str(&format!(
+                "/// implements: f{}/AC-{}\npub fn f{file}_{n}(x: u32) -> u32 {{ helper_{n}(x + {version}) }}\n\n",
+                file % 10,
+                n % 10 + 1
+            ));
+        }
+        fixture.write(&format!("src/m{file}.rs"), text);
+    }
+}
+
+fn kg(fixture: &Fixture, store: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kg"));
+    command
+        .arg("--store")
+        .arg(fixture.scratch.join(store))
+        .args(args)
+        .current_dir(&fixture.root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn run(fixture: &Fixture, store: &str, args: &[&str]) -> String {
+    let output = kg(fixture, store, args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "kg {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn export(fixture: &Fixture, store: &str) -> Vec<String> {
+    let mut lines: Vec<String> = run(fixture, store, &["export", "--no-refresh"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Two commits; returns the fixture and the exports of full indexes of the first and second.
+fn two_versions() -> (Fixture, Vec<String>, Vec<String>) {
+    let fixture = Fixture::empty();
+    write_project(&fixture, 1);
+    fixture.commit_all("First", 0);
+    run(&fixture, "main", &["--quiet", "index"]);
+    let first = export(&fixture, "main");
+    write_project(&fixture, 2);
+    fixture.commit_all("Second", 1);
+    run(&fixture, "reference", &["--quiet", "index"]);
+    let second = export(&fixture, "reference");
+    assert_ne!(first, second);
+    (fixture, first, second)
+}
+
+fn kill_after(mut child: Child, delay: Duration) {
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn killed_runs_leave_a_usable_index(args: &[&str]) {
+    let (fixture, first, second) = two_versions();
+    let started = Instant::now();
+    run(&fixture, "timing", &["--quiet", "index"]);
+    let full_run = started.elapsed();
+    // Kill at several points of a run: early, in the middle, near the end.
+    for percent in [1, 10, 25, 50, 75, 90] {
+        let child = kg(&fixture, "main", args).spawn().unwrap();
+        kill_after(child, full_run * percent / 100);
+        let now = export(&fixture, "main");
+        assert!(
+            now == first || now == second,
+            "killed at {percent}%: the index is neither the old nor the new one"
+        );
+    }
+    // The next run repairs whatever was left, and leaves no half-written store behind.
+    run(&fixture, "main", &["--quiet", "index"]);
+    assert!(
+        export(&fixture, "main") == second,
+        "the repaired index differs from a full build"
+    );
+    let stores = std::fs::read_dir(fixture.scratch.join("main"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("store-")
+        })
+        .count();
+    assert_eq!(stores, 1);
+}
+
+// verifies: history/safety
+#[test]
+fn a_killed_full_build_leaves_the_previous_index() {
+    killed_runs_leave_a_usable_index(&["--quiet", "index", "--force"]);
+}
+
+// verifies: history/safety
+#[test]
+fn a_killed_incremental_run_leaves_the_previous_index() {
+    killed_runs_leave_a_usable_index(&["--quiet", "index"]);
+}
+
+/// Holds the write lock as another kg process would, with `pid` written in the lock file.
+fn hold_lock(fixture: &Fixture, store: &str, pid: &str) -> std::fs::File {
+    let path = fixture.scratch.join(store).join("lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    file.lock().unwrap();
+    file.write_all(pid.as_bytes()).unwrap();
+    file
+}
+
+// verifies: history/safety
+#[test]
+fn a_second_writer_waits_and_says_for_whom() {
+    let (fixture, _, second) = two_versions();
+    let lock = hold_lock(&fixture, "main", "4242");
+    let mut child = kg(&fixture, "main", &["index"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "kg did not wait for the lock"
+    );
+    // Meanwhile the index can still be read, consistently.
+    let during = run(
+        &fixture,
+        "main",
+        &["query", "--no-refresh", "features", "--format", "csv"],
+    );
+    assert!(during.lines().count() == 11, "{during}");
+    drop(lock);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("kg: waiting for kg process 4242, which is writing the index in "),
+        "{stderr}"
+    );
+    assert!(export(&fixture, "main") == second);
+}
+
+// verifies: history/safety
+#[test]
+fn concurrent_runs_and_queries_do_not_corrupt_the_store() {
+    let (fixture, first, second) = two_versions();
+    let writers: Vec<Child> = (0..2)
+        .map(|_| {
+            kg(&fixture, "main", &["--quiet", "index", "--force"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Queries during the runs answer from a complete index, old or new.
+    let mut answers = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut writers: Vec<Child> = writers;
+    while writers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) && Instant::now() < deadline {
+        let output = kg(
+            &fixture,
+            "main",
+            &["query", "--no-refresh", "features", "--format", "csv"],
+        )
+        .output()
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "a query during an index failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 11);
+        answers += 1;
+    }
+    for mut writer in writers {
+        let status = writer.wait().unwrap();
+        let mut stderr = String::new();
+        writer
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert!(status.success(), "{stderr}");
+    }
+    assert!(answers > 0);
+    let now = export(&fixture, "main");
+    assert!(now == second && now != first);
+}

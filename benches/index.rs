@@ -96,17 +96,19 @@ struct Sample {
     peak_kib: Option<u64>,
 }
 
-fn run_index(repo: &Path, store: &Path) -> Sample {
+fn run_index(repo: &Path, store: &Path, force: bool) -> Sample {
     let kg = env!("CARGO_BIN_EXE_kg");
-    let args = [
+    let mut args = vec![
         "-C",
         repo.to_str().expect("utf-8"),
         "--store",
         store.to_str().expect("utf-8"),
         "--quiet",
         "index",
-        "--force",
     ];
+    if force {
+        args.push("--force");
+    }
     let time = Path::new("/usr/bin/time");
     let started = Instant::now();
     let output = if time.exists() {
@@ -140,13 +142,42 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn measure(label: &str, repo: &Fixture, runs: usize) {
     let store = repo.scratch.join("store");
-    let samples: Vec<Sample> = (0..runs).map(|_| run_index(&repo.root, &store)).collect();
+    let samples: Vec<Sample> = (0..runs)
+        .map(|_| run_index(&repo.root, &store, true))
+        .collect();
+    report(label, "kg index --force", &samples);
+}
+
+/// Times `kg index` after each of `runs` new commits that change `paths`.
+fn measure_incremental(label: &str, repo: &Fixture, paths: &[&str], runs: usize) {
+    let store = repo.scratch.join("store");
+    run_index(&repo.root, &store, false);
+    let samples: Vec<Sample> = (0..runs)
+        .map(|n| {
+            for path in paths {
+                let mut text =
+                    std::fs::read_to_string(repo.root.join(path)).expect("read a generated file");
+                text.push_str(&format!("\n// change {n}\n"));
+                repo.write(path, text);
+            }
+            repo.commit_all(&format!("Change {n}"), n as u32 + 1);
+            run_index(&repo.root, &store, false)
+        })
+        .collect();
+    report(
+        label,
+        &format!("kg index after a commit changing {} files", paths.len()),
+        &samples,
+    );
+}
+
+fn report(label: &str, what: &str, samples: &[Sample]) {
     let wall = median(samples.iter().map(|s| s.seconds).collect());
-    let peak = samples
+    let peak: Vec<f64> = samples
         .iter()
         .filter_map(|s| s.peak_kib)
         .map(|k| k as f64)
-        .collect::<Vec<_>>();
+        .collect();
     let peak = if peak.is_empty() {
         "n/a".to_owned()
     } else {
@@ -157,7 +188,8 @@ fn measure(label: &str, repo: &Fixture, runs: usize) {
         .map(|s| format!("{:.3}", s.seconds))
         .collect();
     println!(
-        "{label}: kg index --force, {runs} runs: median {wall:.3} s wall, median peak {peak} (runs: {})",
+        "{label}: {what}, {} runs: median {wall:.3} s wall, median peak {peak} (runs: {})",
+        samples.len(),
         all.join(" ")
     );
 }
@@ -184,6 +216,27 @@ fn main() {
     measure(
         &format!("generated ({files} source files, seed 42)"),
         &generated,
+        runs,
+    );
+    measure_incremental(
+        &format!("generated ({files} source files)"),
+        &generated,
+        &[
+            "crates/c0/src/m0.rs",
+            "crates/c1/src/m1.rs",
+            "web/src/w3.ts",
+        ],
+        runs,
+    );
+    // A changed spec also rewrites the graphs of all specs and of the docs that mention items.
+    measure_incremental(
+        &format!("generated ({files} source files), one of them a spec"),
+        &generated,
+        &[
+            "crates/c0/src/m0.rs",
+            "web/src/w3.ts",
+            "specs/feature0.yaml",
+        ],
         runs,
     );
     // For profiling by hand: KG_BENCH_KEEP=DIR keeps a copy of the generated repository.

@@ -6,7 +6,7 @@
 
 // implements: index/command, index/references, history/incremental
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -203,13 +203,13 @@ fn parse_files(
     files: &[&Selected],
     max_size: u64,
 ) -> Result<(Vec<FileFacts>, usize), IndexError> {
-    let queries = CodeQueries::new();
+    let queries = CodeQueries::shared();
     let parsed = std::sync::atomic::AtomicUsize::new(0);
     let facts = files
         .par_iter()
         .with_max_len(1)
         .map_init(
-            || (repo.blob_reader(), FileParser::new(&queries)),
+            || (repo.blob_reader(), FileParser::new(queries)),
             |(reader, parser), selected| -> Result<FileFacts, GitError> {
                 let entry = cache_entry(cache, selected);
                 if let Some(facts) = read_cached(&entry, &selected.file.path) {
@@ -329,7 +329,11 @@ fn full(
     )?;
     update.commit()?;
     quads_loaded += global.quads;
-    store.make_current(target)?;
+    let base = snapshot.iris.repository();
+    store.make_current(
+        target,
+        &IndexState::new(&snapshot.head.to_string(), base.as_str()),
+    )?;
 
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -357,32 +361,39 @@ fn incremental(
     snapshot: &Snapshot,
     state: &IndexState,
 ) -> Result<Option<Summary>, IndexError> {
-    let Ok(old) = ObjectId::from_hex(state.commit.as_bytes()) else {
+    if state.base != snapshot.iris.repository().as_str() {
+        return Ok(None);
+    }
+    let Some(target) = store.open_write(lock)? else {
         return Ok(None);
     };
-    if state.base != snapshot.iris.repository().as_str() || !repo.is_ancestor(old, snapshot.head)? {
+    // One transaction from here on: a killed run leaves the previous index as it was. The
+    // store's own record of its commit is the authority (the pointer file may lag behind it).
+    let mut update = target.update()?;
+    let Some(old) = indexed_commit(&update)? else {
+        return Ok(None);
+    };
+    if !repo.is_ancestor(old, snapshot.head)? {
         return Ok(None);
     }
     let changes = repo.diff_commits(old, snapshot.head)?;
     if changes.iter().any(|c| c.path == CONFIG_FILE) {
         return Ok(None);
     }
-    let Some(target) = store.open_write(lock)? else {
-        return Ok(None);
-    };
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let rules = &snapshot.config.rules;
     let spec_changed = changes
         .iter()
         .any(|c| rules.classify(&c.path) == Some(FileKind::Spec));
 
-    // Specs and docs are always read (from the cache) since other files' graphs depend on them;
-    // code only where it changed.
+    // Specs are always read (from the cache) since the ids they define decide dangling
+    // references; docs too when a spec changed, for their mentions; the rest only where it changed.
     let needed: Vec<&Selected> = snapshot
         .selected
         .iter()
         .filter(|s| {
-            matches!(s.kind, FileKind::Spec | FileKind::Doc)
+            s.kind == FileKind::Spec
+                || spec_changed && s.kind == FileKind::Doc
                 || changed.contains(s.file.path.as_str())
         })
         .collect();
@@ -393,13 +404,39 @@ fn incremental(
         iris: &snapshot.iris,
         known_ids: &specs.known_ids,
     };
-    // Spec graphs depend on each other (a feature defined twice), and mentions in docs on the
-    // ids the specs define: when a spec changed, all of them are written again.
+    // Besides the files that changed, a spec's graph changes when one of its features starts or
+    // stops being shadowed by a definition elsewhere, and a doc's graph when an id it mentions
+    // starts or stops being defined. Both are compared with what the store holds.
+    let (shadowing_changed, ids_changed) = if spec_changed {
+        let before = defined_in_store(&update)?;
+        let now: BTreeSet<(String, String)> = facts
+            .iter()
+            .flat_map(|f| {
+                f.features
+                    .iter()
+                    .map(|feature| (f.path.clone(), feature.name.clone()))
+            })
+            .collect();
+        let shadowing: HashSet<String> = before
+            .features
+            .symmetric_difference(&now)
+            .map(|(path, _)| path.clone())
+            .collect();
+        let ids: HashSet<String> = before
+            .ids
+            .symmetric_difference(&specs.known_ids)
+            .cloned()
+            .collect();
+        (shadowing, ids)
+    } else {
+        (HashSet::new(), HashSet::new())
+    };
     let rewrite: Vec<&FileFacts> = facts
         .iter()
         .filter(|f| {
             changed.contains(f.path.as_str())
-                || spec_changed && (f.kind == FileKind::Spec || !f.mentions.is_empty())
+                || shadowing_changed.contains(&f.path)
+                || f.mentions.iter().any(|m| ids_changed.contains(&m.target))
         })
         .collect();
     let mut remove: Vec<_> = changes
@@ -413,8 +450,6 @@ fn incremental(
     let Some(chain) = mainline(&history.commits, snapshot.head, Some(old)) else {
         return Ok(None);
     };
-    // One transaction from here on: a killed run leaves the previous index as it was.
-    let mut update = target.update()?;
     let mut lineage = read_lineage(&update, &snapshot.iris)?;
     let mut quads: Vec<Quad> = rewrite
         .par_iter()
@@ -449,10 +484,15 @@ fn incremental(
         history.shallow,
     )?;
     update.commit()?;
+    let base = snapshot.iris.repository();
+    store.record_state(
+        lock,
+        &IndexState::new(&snapshot.head.to_string(), base.as_str()),
+    )?;
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
-        from: Some(state.commit.clone()),
+        from: Some(old.to_string()),
         commits: history.commits.len(),
         shallow: history.shallow,
         written: rewritten.len(),
@@ -546,12 +586,14 @@ struct Global {
     quads: u64,
 }
 
-/// References whose target no current spec defines, from the store as it now is.
-const DANGLING: &str = "SELECT ?path ?line ?column ?marker ?id WHERE {
-  ?ref a kg:Reference ; kg:target ?target ; kg:targetId ?id ; kg:marker ?marker ;
+/// Every id that a reference or mention names; the dangling ones are found in Rust against the
+/// known ids, which is much cheaper than a negated pattern over every reference.
+const TARGET_IDS: &str = "SELECT ?ref ?id WHERE { ?ref kg:targetId ?id }";
+
+/// Where the references in `VALUES ?ref` stand (trailer references stand in no file).
+const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id WHERE {
+  ?ref a kg:Reference ; kg:targetId ?id ; kg:marker ?marker ;
        kg:inFile/kg:path ?path ; kg:line ?line ; kg:column ?column .
-  FILTER NOT EXISTS { ?target a oslc_rm:Requirement }
-  FILTER NOT EXISTS { ?target a kg:Feature }
 }";
 
 /// The last step of every run, full or incremental: repository-wide diagnostics (dangling
@@ -571,7 +613,20 @@ fn finish(
         Some(Term::Literal(l)) => l.value().to_owned(),
         _ => String::new(),
     };
-    let rows = update.select(DANGLING)?;
+    let unknown: Vec<String> = update
+        .select(TARGET_IDS)?
+        .into_iter()
+        .filter(|row| !specs.known_ids.contains(&text(&row[1])))
+        .filter_map(|row| row[0].as_ref().map(Term::to_string))
+        .collect();
+    let rows = if unknown.is_empty() {
+        Vec::new()
+    } else {
+        update.select(&format!(
+            "{REFERENCE_DETAILS}\nVALUES ?ref {{ {} }}",
+            unknown.join(" ")
+        ))?
+    };
     let dangling = rows.len();
     for row in rows {
         let id = text(&row[4]);
@@ -844,4 +899,39 @@ fn trailer_links(
         .collect();
     links.sort();
     Ok(links)
+}
+
+/// The commit the store says it holds.
+fn indexed_commit(update: &Update<'_>) -> Result<Option<ObjectId>, IndexError> {
+    let rows =
+        update.select("SELECT ?commit WHERE { GRAPH ?g { ?repo kg:indexedCommit ?commit } }")?;
+    Ok(rows.first().and_then(|row| match &row[0] {
+        Some(Term::Literal(l)) => ObjectId::from_hex(l.value().as_bytes()).ok(),
+        _ => None,
+    }))
+}
+
+/// What the specs in the store define: every feature and item id, and which file each feature's
+/// kept definition is in.
+struct Defined {
+    ids: HashSet<String>,
+    features: BTreeSet<(String, String)>,
+}
+
+fn defined_in_store(update: &Update<'_>) -> Result<Defined, IndexError> {
+    let text = |term: &Option<Term>| match term {
+        Some(Term::Literal(l)) => l.value().to_owned(),
+        _ => String::new(),
+    };
+    let ids = update
+        .select("SELECT ?id WHERE { { ?x a oslc_rm:Requirement } UNION { ?x a kg:Feature } ?x dcterms:identifier ?id }")?
+        .iter()
+        .map(|row| text(&row[0]))
+        .collect();
+    let features = update
+        .select("SELECT ?path ?name WHERE { ?f a kg:Feature ; dcterms:identifier ?name ; kg:inFile/kg:path ?path }")?
+        .iter()
+        .map(|row| (text(&row[0]), text(&row[1])))
+        .collect();
+    Ok(Defined { ids, features })
 }

@@ -57,6 +57,16 @@ pub struct IndexState {
 }
 
 impl IndexState {
+    /// The state this version of kg writes for `commit`.
+    pub fn new(commit: &str, base: &str) -> Self {
+        IndexState {
+            base: base.to_owned(),
+            commit: commit.to_owned(),
+            format: INDEX_FORMAT,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
     /// Whether this index was written by this version of kg for `commit`.
     pub fn is_current_for(&self, commit: &str) -> bool {
         self.commit == commit
@@ -95,17 +105,68 @@ impl StoreDir {
         self.root.join("current")
     }
 
+    /// The pointer file: the name of the store in use, then the state it was last written with
+    /// (`commit`, `format`, `version`, `base` lines), so that "is the index current?" needs no
+    /// store opened. The store's own bookkeeping graph stays the authority: the pointer is
+    /// rewritten after each commit to the store, so at worst it lags behind it.
+    fn pointer(&self) -> Result<Option<(PathBuf, Option<IndexState>)>, StoreError> {
+        let file = self.current_file();
+        let text = match fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(io_error(&file)(err)),
+        };
+        let mut lines = text.lines();
+        let path = self.root.join(lines.next().unwrap_or("").trim());
+        if !path.is_dir() {
+            return Ok(None);
+        }
+        let fields: std::collections::HashMap<&str, &str> =
+            lines.filter_map(|l| l.split_once(' ')).collect();
+        let state = match (
+            fields.get("commit"),
+            fields.get("format"),
+            fields.get("version"),
+            fields.get("base"),
+        ) {
+            (Some(commit), Some(format), Some(version), Some(base)) => Some(IndexState {
+                commit: (*commit).to_owned(),
+                format: format.parse().unwrap_or(0),
+                tool_version: (*version).to_owned(),
+                base: (*base).to_owned(),
+            }),
+            _ => None,
+        };
+        Ok(Some((path, state)))
+    }
+
     /// The store in use, if an index was ever completed.
     fn current(&self) -> Result<Option<PathBuf>, StoreError> {
+        Ok(self.pointer()?.map(|(path, _)| path))
+    }
+
+    /// Points `current` at the store called `name`, with its state, atomically.
+    fn write_pointer(&self, name: &str, state: &IndexState) -> Result<(), StoreError> {
+        let text = format!(
+            "{name}\ncommit {}\nformat {}\nversion {}\nbase {}\n",
+            state.commit, state.format, state.tool_version, state.base
+        );
         let pointer = self.current_file();
-        match fs::read_to_string(&pointer) {
-            Ok(name) => {
-                let path = self.root.join(name.trim());
-                Ok(path.is_dir().then_some(path))
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(io_error(&pointer)(err)),
-        }
+        let temporary = self.root.join(format!("current.tmp{}", std::process::id()));
+        fs::write(&temporary, text).map_err(io_error(&temporary))?;
+        fs::rename(&temporary, &pointer).map_err(io_error(&pointer))
+    }
+
+    /// Records the state the current store was just brought to.
+    pub fn record_state(&self, _lock: &WriteLock, state: &IndexState) -> Result<(), StoreError> {
+        let Some(path) = self.current()? else {
+            return Ok(());
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.write_pointer(&name, state)
     }
 
     /// Takes the write lock, waiting for another kg process that holds it (and saying so on
@@ -165,8 +226,8 @@ impl StoreDir {
         }
     }
 
-    /// Makes `store` the current one and removes the stores it replaces.
-    pub fn make_current(&self, store: WriteStore) -> Result<(), StoreError> {
+    /// Makes `store`, written up to `state`, the current one and removes the stores it replaces.
+    pub fn make_current(&self, store: WriteStore, state: &IndexState) -> Result<(), StoreError> {
         store.store.flush().map_err(|e| store.storage_error(&e))?;
         let path = store.path.clone();
         drop(store);
@@ -174,10 +235,7 @@ impl StoreDir {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let pointer = self.current_file();
-        let temporary = self.root.join("current.tmp");
-        fs::write(&temporary, &name).map_err(io_error(&temporary))?;
-        fs::rename(&temporary, &pointer).map_err(io_error(&pointer))?;
+        self.write_pointer(&name, state)?;
         self.remove_stale_stores()
     }
 
@@ -220,12 +278,9 @@ impl StoreDir {
         }
     }
 
-    /// The state of the current index, if there is one.
+    /// The state of the current index as last recorded, if there is one. Reads no store.
     pub fn state(&self) -> Result<Option<IndexState>, StoreError> {
-        match self.open_read()? {
-            Some(store) => store.state(),
-            None => Ok(None),
-        }
+        Ok(self.pointer()?.and_then(|(_, state)| state))
     }
 }
 

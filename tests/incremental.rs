@@ -192,7 +192,7 @@ fn incremental_equals_full_rebuild_as_history_grows() {
             stderr.contains("updated "),
             "step {step} was not incremental:\n{stderr}"
         );
-        if step % 8 == 0 {
+        if step % 2 == 0 {
             let full = format!("full-{step}");
             index(&fixture, &full);
             assert_same(

@@ -226,7 +226,15 @@ fn the_default_store_lives_in_the_git_directory() {
     kg_in(&fixture.root, &["index"]).ok();
     let current =
         std::fs::read_to_string(fixture.root.join(".git/kg/current")).expect("a current store");
-    assert!(fixture.root.join(".git/kg").join(current.trim()).is_dir());
+    let name = current.lines().next().unwrap_or("");
+    assert!(
+        fixture.root.join(".git/kg").join(name).is_dir(),
+        "{current}"
+    );
+    assert!(
+        current.contains("\ncommit "),
+        "the pointer records the indexed commit: {current}"
+    );
     // Re-indexing by force replaces the store and removes the old one.
     kg_in(&fixture.root, &["index", "--force"]).ok();
     let stores = std::fs::read_dir(fixture.root.join(".git/kg"))

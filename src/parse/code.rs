@@ -8,6 +8,7 @@
 // implements: index/code, index/references
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator, Tree};
 
@@ -17,11 +18,13 @@ use crate::facts::{
 
 use super::refs::{self, MarkerSyntax};
 
-/// Compiled queries for every language. Build it once and share it between threads.
+/// Compiled queries for every language, each compiled on first use (a compiled query costs tens
+/// of milliseconds). Share one between threads; [`CodeQueries::shared`] is the process's own.
+#[derive(Default)]
 pub struct CodeQueries {
-    rust: LanguageQuery,
-    typescript: LanguageQuery,
-    tsx: LanguageQuery,
+    rust: OnceLock<LanguageQuery>,
+    typescript: OnceLock<LanguageQuery>,
+    tsx: OnceLock<LanguageQuery>,
 }
 
 struct LanguageQuery {
@@ -45,33 +48,35 @@ const RUST_QUERY: &str = include_str!("../../queries/tree-sitter/rust.scm");
 const TYPESCRIPT_QUERY: &str = include_str!("../../queries/tree-sitter/typescript.scm");
 
 impl CodeQueries {
-    /// Compiles the shipped queries. They are part of the binary, so failing here is a bug in kg.
     pub fn new() -> Self {
-        CodeQueries {
-            rust: LanguageQuery::new(tree_sitter_rust::LANGUAGE.into(), RUST_QUERY),
-            typescript: LanguageQuery::new(
-                tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-                TYPESCRIPT_QUERY,
-            ),
-            tsx: LanguageQuery::new(
-                tree_sitter_typescript::LANGUAGE_TSX.into(),
-                TYPESCRIPT_QUERY,
-            ),
-        }
+        Self::default()
     }
 
+    /// The queries of this process, compiled once.
+    pub fn shared() -> &'static CodeQueries {
+        static SHARED: OnceLock<CodeQueries> = OnceLock::new();
+        SHARED.get_or_init(CodeQueries::new)
+    }
+
+    /// The shipped queries are part of the binary, so failing to compile one is a bug in kg.
     fn get(&self, language: Language) -> &LanguageQuery {
         match language {
-            Language::Rust => &self.rust,
-            Language::TypeScript => &self.typescript,
-            Language::Tsx => &self.tsx,
+            Language::Rust => self
+                .rust
+                .get_or_init(|| LanguageQuery::new(tree_sitter_rust::LANGUAGE.into(), RUST_QUERY)),
+            Language::TypeScript => self.typescript.get_or_init(|| {
+                LanguageQuery::new(
+                    tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+                    TYPESCRIPT_QUERY,
+                )
+            }),
+            Language::Tsx => self.tsx.get_or_init(|| {
+                LanguageQuery::new(
+                    tree_sitter_typescript::LANGUAGE_TSX.into(),
+                    TYPESCRIPT_QUERY,
+                )
+            }),
         }
-    }
-}
-
-impl Default for CodeQueries {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

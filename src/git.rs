@@ -120,6 +120,7 @@ impl Repo {
         Ok(id)
     }
 
+    // implements: history/odd-repositories
     /// The entries of the tree of `commit`, sorted by path: files (blobs) apart from symbolic links
     /// and submodules, which are recorded but never followed.
     pub fn tree(&self, commit: ObjectId) -> Result<TreeListing, GitError> {
@@ -269,6 +270,7 @@ pub struct History {
 }
 
 impl Repo {
+    // implements: history/commits, history/NFR-performance-1
     /// Every commit reachable from `tip` but not from `hidden`, each diffed against its first
     /// parent. The walk is sequential; reading and diffing commits runs on all cores, with a fresh
     /// tree-diff recorder per commit and an object cache per thread.

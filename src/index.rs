@@ -351,6 +351,7 @@ fn full(
     Ok(summary)
 }
 
+// implements: history/incremental, history/NFR-performance-2
 /// Brings the current store forward from `state.commit` to HEAD. Returns `None` when a full build
 /// is needed instead: the indexed commit is gone or not an ancestor of HEAD (rewritten history),
 /// or the configuration or IRI base changed.

@@ -30,6 +30,7 @@ pub struct Parameter {
     pub description: String,
 }
 
+// implements: history/queries
 /// The parameters declared in a query's header comments.
 pub fn parameters(text: &str) -> Vec<Parameter> {
     text.lines()

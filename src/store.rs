@@ -169,6 +169,7 @@ impl StoreDir {
         self.write_pointer(&name, state)
     }
 
+    // implements: history/safety
     /// Takes the write lock, waiting for another kg process that holds it (and saying so on
     /// stderr through `on_wait`).
     pub fn lock(&self, on_wait: impl FnOnce(&str)) -> Result<WriteLock, StoreError> {
@@ -317,6 +318,7 @@ impl WriteStore {
         Ok(count)
     }
 
+    // implements: history/safety
     /// Starts a transaction: everything done through it becomes visible at once on `commit`, or
     /// not at all.
     pub fn update(&self) -> Result<Update<'_>, StoreError> {

@@ -149,3 +149,29 @@ fn parameters_are_checked() {
         bad_revision.stderr
     );
 }
+
+// verifies: history/commits
+#[test]
+fn a_merge_is_diffed_against_its_first_parent() {
+    let fixture = Fixture::empty();
+    fixture.write("specs/a.yaml", "feature: a\nacceptance: [\"one\"]\n");
+    fixture.commit_all("Base", 0);
+    support::git(&fixture.root, &["checkout", "-q", "-b", "side"]);
+    fixture.write("src/side.rs", "pub fn side() {}\n");
+    fixture.commit_all("Side work", 1);
+    support::git(&fixture.root, &["checkout", "-q", "main"]);
+    fixture.write("src/main.rs", "pub fn main_line() {}\n");
+    fixture.commit_all("Main work", 2);
+    support::git(
+        &fixture.root,
+        &["merge", "-q", "--no-ff", "--no-edit", "side"],
+    );
+    let changes = table(
+        &fixture,
+        &["SELECT ?summary ?path ?kind ?parents WHERE {
+            ?c dcterms:title ?summary ; kg:change [ kg:path ?path ; kg:changeKind ?kind ] .
+            { SELECT ?c (COUNT(?p) AS ?parents) WHERE { ?c a kg:Commit . OPTIONAL { ?c kg:parentCommit ?p } } GROUP BY ?c }
+          } ORDER BY ?parents ?summary ?path"],
+    );
+    insta::assert_snapshot!("merge_changes", changes);
+}

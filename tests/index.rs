@@ -266,12 +266,15 @@ fn dogfood_kg_traces_its_own_specs() {
         run(&["query", "dangling", "--format", "csv"]).trim(),
         "id,marker,location,attached_to"
     );
-    // The features that are done are fully implemented; `history` is still being built.
-    let unimplemented = run(&["query", "unimplemented", "--format", "csv"]);
-    for line in unimplemented.lines().skip(1) {
-        assert!(line.starts_with("history/"), "not implemented: {line}");
-    }
+    assert_eq!(
+        run(&["query", "unimplemented", "--format", "csv"]).trim(),
+        "item,text,spec"
+    );
     let features = run(&["query", "features", "--format", "csv"]);
     assert!(features.contains("index,specs/index.yaml:1,"), "{features}");
     assert!(features.contains("query,specs/query.yaml:1,"), "{features}");
+    assert!(
+        features.contains("history,specs/history.yaml:1,"),
+        "{features}"
+    );
 }

@@ -278,3 +278,23 @@ fn dogfood_kg_traces_its_own_specs() {
         "{features}"
     );
 }
+
+// verifies: history/incremental
+#[test]
+fn a_blob_parsed_once_is_never_parsed_again() {
+    let fixture = Fixture::from_dir("upload");
+    let first = fixture.kg(&["index"]);
+    assert!(first.stderr.contains("(13 parsed)"), "{}", first.stderr);
+    // A full rebuild finds every blob in the cache.
+    let again = fixture.kg(&["index", "--force"]);
+    assert!(again.stderr.contains("(0 parsed)"), "{}", again.stderr);
+    // A new commit parses only its new blob.
+    fixture.write("backend/src/extra.rs", "pub fn extra() {}\n");
+    fixture.commit_all("Extra", 1);
+    let update = fixture.kg(&["index"]);
+    assert!(
+        update.stderr.contains("1 files written (1 parsed)"),
+        "{}",
+        update.stderr
+    );
+}

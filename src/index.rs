@@ -14,8 +14,9 @@ use gix::ObjectId;
 use oxigraph::model::{Quad, Term};
 use rayon::prelude::*;
 
+use crate::calls::{self, CallSite, Callable};
 use crate::config::{CONFIG_FILE, Config, ConfigError};
-use crate::facts::{Diagnostic, FileFacts, FileKind, Language, Position, Severity};
+use crate::facts::{DefKind, Diagnostic, FileFacts, FileKind, Language, Position, Severity};
 use crate::git::{CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
@@ -299,6 +300,12 @@ fn full(
         .with_max_len(1)
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
+    let (callables, sites) = call_graph_input(&all.iter().collect::<Vec<_>>(), &snapshot.iris);
+    quads.extend(
+        calls::resolve(&callables, &sites)
+            .iter()
+            .map(|edge| graph::call_quad(&snapshot.iris, edge)),
+    );
     let CommitsGraph {
         quads: commit_quads,
         item_changes,
@@ -326,6 +333,7 @@ fn full(
         blobs,
         &lineage,
         history.shallow,
+        DanglingFrom::Scan,
     )?;
     update.commit()?;
     quads_loaded += global.quads;
@@ -468,14 +476,55 @@ fn incremental(
         );
     }
     let written = quads.len() as u64;
+    // What the changed files defined and which callers they held before the change, for call
+    // resolution.
+    let mut before = CallsBefore::default();
+    if !changes.is_empty() {
+        let graphs: Vec<String> = changes
+            .iter()
+            .map(|c| format!("<{}>", snapshot.iris.file(&c.path).as_str()))
+            .collect();
+        let rows = update.select(&format!(
+            "SELECT ?name ?caller WHERE {{ VALUES ?g {{ {} }} GRAPH ?g {{ {{ ?d kg:name ?name }} UNION {{ ?caller kg:callsName ?called }} }} }}",
+            graphs.join(" ")
+        ))?;
+        for row in rows {
+            match (&row[0], &row[1]) {
+                (Some(Term::Literal(name)), _) => {
+                    before.names.insert(name.value().to_owned());
+                }
+                (_, Some(Term::NamedNode(caller))) => {
+                    before.callers.insert(caller.as_str().to_owned());
+                }
+                _ => {}
+            }
+        }
+    }
     update.remove_graphs(&remove)?;
     update.insert(&quads);
+    let changed_code: Vec<&FileFacts> = facts
+        .iter()
+        .filter(|f| changed.contains(f.path.as_str()) && matches!(f.kind, FileKind::Code(_)))
+        .collect();
+    update_calls(&mut update, &snapshot.iris, &changed_code, &before)?;
 
     let blobs = snapshot
         .selected
         .iter()
         .map(|s| (s.file.path.clone(), s.file.blob.to_string()))
         .collect();
+    let changed_facts: Vec<&FileFacts> = facts
+        .iter()
+        .filter(|f| changed.contains(f.path.as_str()))
+        .collect();
+    let dangling_from = if spec_changed {
+        DanglingFrom::Scan
+    } else {
+        DanglingFrom::Carry {
+            changed_paths: &changed,
+            changed: &changed_facts,
+        }
+    };
     let global = finish(
         &mut update,
         snapshot,
@@ -483,6 +532,7 @@ fn incremental(
         blobs,
         &lineage,
         history.shallow,
+        dangling_from,
     )?;
     update.commit()?;
     let base = snapshot.iris.repository();
@@ -591,8 +641,23 @@ struct Global {
 /// known ids, which is much cheaper than a negated pattern over every reference.
 const TARGET_IDS: &str = "SELECT ?ref ?id WHERE { ?ref kg:targetId ?id }";
 
+/// The dangling references the last run found.
+const DANGLING_BEFORE: &str =
+    "SELECT ?ref WHERE { ?diagnostic kg:code \"dangling-reference\" ; kg:about ?ref }";
+
+/// How `finish` finds the dangling references.
+enum DanglingFrom<'a> {
+    /// Check every reference against the known ids.
+    Scan,
+    /// The ids did not change: the previous ones, plus those in the changed files.
+    Carry {
+        changed_paths: &'a HashSet<&'a str>,
+        changed: &'a [&'a FileFacts],
+    },
+}
+
 /// Where the references in `VALUES ?ref` stand (trailer references stand in no file).
-const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id WHERE {
+const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id ?ref WHERE {
   ?ref a kg:Reference ; kg:targetId ?id ; kg:marker ?marker ;
        kg:inFile/kg:path ?path ; kg:line ?line ; kg:column ?column .
 }";
@@ -607,19 +672,64 @@ fn finish(
     blobs: Vec<(String, String)>,
     lineage: &Lineage,
     shallow: bool,
+    dangling_from: DanglingFrom<'_>,
 ) -> Result<Global, IndexError> {
-    let mut diagnostics = snapshot.diagnostics.clone();
-    diagnostics.extend(specs.diagnostics.iter().cloned());
+    let mut diagnostics: Vec<(Diagnostic, Option<String>)> = snapshot
+        .diagnostics
+        .iter()
+        .chain(&specs.diagnostics)
+        .map(|d| (d.clone(), None))
+        .collect();
     let text = |term: &Option<Term>| match term {
         Some(Term::Literal(l)) => l.value().to_owned(),
         _ => String::new(),
     };
-    let unknown: Vec<String> = update
-        .select(TARGET_IDS)?
-        .into_iter()
-        .filter(|row| !specs.known_ids.contains(&text(&row[1])))
-        .filter_map(|row| row[0].as_ref().map(Term::to_string))
-        .collect();
+    let unknown: Vec<String> = match dangling_from {
+        DanglingFrom::Scan => update
+            .select(TARGET_IDS)?
+            .into_iter()
+            .filter(|row| !specs.known_ids.contains(&text(&row[1])))
+            .filter_map(|row| row[0].as_ref().map(Term::to_string))
+            .collect(),
+        // No spec changed, so the ids are the same: the dangling references are those that were
+        // (the ones in changed files are gone from the store and drop out below) and those in
+        // the changed files.
+        DanglingFrom::Carry {
+            changed_paths,
+            changed,
+        } => {
+            // A reference node is named by its file and position, so the ones of changed files
+            // may now name other references: those come from the changed files' facts instead.
+            let changed_files: Vec<String> = changed_paths
+                .iter()
+                .map(|path| format!("<{}#", snapshot.iris.file(path).as_str()))
+                .collect();
+            let mut refs: Vec<String> = update
+                .select(DANGLING_BEFORE)?
+                .into_iter()
+                .filter_map(|row| row[0].as_ref().map(Term::to_string))
+                .filter(|node| {
+                    !changed_files
+                        .iter()
+                        .any(|prefix| node.starts_with(prefix.as_str()))
+                })
+                .collect();
+            for facts in changed {
+                let file = snapshot.iris.file(&facts.path);
+                refs.extend(
+                    facts
+                        .references
+                        .iter()
+                        .filter(|r| !specs.known_ids.contains(&r.target))
+                        .map(|r| {
+                            let node = graph::reference_node(&file, r.position);
+                            format!("<{}>", node.as_str())
+                        }),
+                );
+            }
+            refs
+        }
+    };
     let rows = if unknown.is_empty() {
         Vec::new()
     } else {
@@ -637,7 +747,7 @@ fn finish(
         } else {
             "no spec defines it".to_owned()
         };
-        diagnostics.push(Diagnostic::new(
+        let diagnostic = Diagnostic::new(
             Severity::Warning,
             &text(&row[0]),
             Some(Position {
@@ -648,7 +758,12 @@ fn finish(
                 "dangling reference: `{}: {id}` names an unknown id ({hint})",
                 text(&row[3])
             ),
-        ));
+        );
+        let reference = match &row[5] {
+            Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
+            _ => None,
+        };
+        diagnostics.push((diagnostic, reference));
     }
     diagnostics.sort();
     let iris = &snapshot.iris;
@@ -665,7 +780,7 @@ fn finish(
     update.remove_graphs(&graphs)?;
     update.insert(&quads);
     Ok(Global {
-        diagnostics,
+        diagnostics: diagnostics.into_iter().map(|(d, _)| d).collect(),
         dangling,
         quads: quads.len() as u64,
     })
@@ -935,4 +1050,201 @@ fn defined_in_store(update: &Update<'_>) -> Result<Defined, IndexError> {
         .map(|row| (text(&row[0]), text(&row[1])))
         .collect();
     Ok(Defined { ids, features })
+}
+
+/// Definitions that calls can resolve to.
+const CALLABLE_KINDS: [DefKind; 3] = [DefKind::Function, DefKind::Method, DefKind::Class];
+
+/// The callables and call sites of parsed files, for call resolution.
+fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> (Vec<Callable>, Vec<CallSite>) {
+    let mut callables = Vec::new();
+    let mut sites = Vec::new();
+    for facts in all {
+        let FileKind::Code(language) = facts.kind else {
+            continue;
+        };
+        let language = language.tag();
+        let ids: Vec<String> = facts
+            .definitions
+            .iter()
+            .map(|d| {
+                iris.symbol(language, &facts.path, &d.qualified_name)
+                    .as_str()
+                    .to_owned()
+            })
+            .collect();
+        for (definition, id) in facts.definitions.iter().zip(&ids) {
+            if CALLABLE_KINDS.contains(&definition.kind) {
+                callables.push(Callable {
+                    id: id.clone(),
+                    name: definition.name.clone(),
+                    qualified_name: definition.qualified_name.clone(),
+                    path: facts.path.clone(),
+                    parent: definition.parent.map(|p| ids[p].clone()),
+                    language: language.to_owned(),
+                });
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for call in &facts.calls {
+            let caller = call.caller.map_or_else(
+                || iris.file(&facts.path).as_str().to_owned(),
+                |i| ids[i].clone(),
+            );
+            if !seen.insert((caller.clone(), call.callee.clone())) {
+                continue;
+            }
+            sites.push(CallSite {
+                parent: call
+                    .caller
+                    .and_then(|i| facts.definitions[i].parent)
+                    .map(|p| ids[p].clone()),
+                caller,
+                path: facts.path.clone(),
+                language: language.to_owned(),
+                callee: call.callee.clone(),
+            });
+        }
+    }
+    (callables, sites)
+}
+
+/// The definition names and callers of the changed files before a change.
+#[derive(Default)]
+struct CallsBefore {
+    names: HashSet<String>,
+    callers: HashSet<String>,
+}
+
+/// Brings the calls graph forward after an incremental change, re-resolving only the callers
+/// whose resolution can have changed: the callers in changed files, and every caller of a name
+/// that a changed file defines (before or after the change). Only the difference is written.
+fn update_calls(
+    update: &mut Update<'_>,
+    iris: &Iris,
+    changed_facts: &[&FileFacts],
+    before: &CallsBefore,
+) -> Result<(), IndexError> {
+    let string = |term: &Option<Term>| match term {
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
+        _ => None,
+    };
+    let values = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
+    let literal = |text: &str| oxigraph::model::Literal::new_simple_literal(text).to_string();
+    let (_, new_sites) = call_graph_input(changed_facts, iris);
+    let mut names: HashSet<String> = before.names.clone();
+    for facts in changed_facts {
+        names.extend(facts.definitions.iter().map(|d| d.name.clone()));
+    }
+    // Callers anywhere that call one of those names, found through the index by name.
+    let mut affected: HashSet<String> = new_sites.iter().map(|s| s.caller.clone()).collect();
+    if !names.is_empty() {
+        let names = values(&mut names.iter().map(|n| literal(n)));
+        let query = format!(
+            "SELECT DISTINCT ?caller WHERE {{ VALUES ?name {{ {names} }} {{ ?caller kg:callsName ?name }} UNION {{ ?caller kg:callsBareName ?name }} }}"
+        );
+        affected.extend(
+            update
+                .select(&query)?
+                .iter()
+                .filter_map(|row| string(&row[0])),
+        );
+    }
+    // Their call sites, and every definition they may call.
+    let sites: Vec<CallSite> = if affected.is_empty() {
+        Vec::new()
+    } else {
+        let callers = values(&mut affected.iter().map(|c| format!("<{c}>")));
+        update
+            .select(&format!(
+                "SELECT ?caller ?callee ?path ?parent ?language WHERE {{
+                   VALUES ?caller {{ {callers} }}
+                   ?caller kg:callsName ?callee .
+                   {{ ?caller kg:inFile ?file }} UNION {{ ?caller a kg:File BIND(?caller AS ?file) }}
+                   ?file kg:path ?path ; kg:language ?language .
+                   OPTIONAL {{ ?caller kg:parent ?parent }}
+                 }}"
+            ))?
+            .iter()
+            .map(|row| CallSite {
+                caller: string(&row[0]).unwrap_or_default(),
+                callee: string(&row[1]).unwrap_or_default(),
+                path: string(&row[2]).unwrap_or_default(),
+                parent: string(&row[3]),
+                language: string(&row[4]).unwrap_or_default(),
+            })
+            .collect()
+    };
+    let called: BTreeSet<String> = sites
+        .iter()
+        .map(|s| calls::called_name(&s.callee).to_owned())
+        .collect();
+    let callables: Vec<Callable> = if called.is_empty() {
+        Vec::new()
+    } else {
+        let names = values(
+            &mut called
+                .iter()
+                .map(|n| oxigraph::model::Literal::new_simple_literal(n).to_string()),
+        );
+        update
+            .select(&format!(
+                "SELECT ?def ?name ?qualified ?path ?parent ?language WHERE {{
+                   VALUES ?name {{ {names} }}
+                   ?def kg:name ?name ; kg:kind ?kind ; kg:qualifiedName ?qualified ;
+                        kg:language ?language ; kg:inFile/kg:path ?path .
+                   FILTER(?kind IN ({}))
+                   OPTIONAL {{ ?def kg:parent ?parent }}
+                 }}",
+                CALLABLE_KINDS
+                    .map(|k| format!("\"{}\"", k.as_str()))
+                    .join(", ")
+            ))?
+            .iter()
+            .map(|row| Callable {
+                id: string(&row[0]).unwrap_or_default(),
+                name: string(&row[1]).unwrap_or_default(),
+                qualified_name: string(&row[2]).unwrap_or_default(),
+                path: string(&row[3]).unwrap_or_default(),
+                parent: string(&row[4]),
+                language: string(&row[5]).unwrap_or_default(),
+            })
+            .collect()
+    };
+    let wanted: HashSet<Quad> = calls::resolve(&callables, &sites)
+        .iter()
+        .map(|edge| graph::call_quad(iris, edge))
+        .collect();
+    // The edges of affected callers, and of callers in the changed files as they were.
+    let mut stale = Vec::new();
+    let mut present = HashSet::new();
+    let subjects: BTreeSet<&String> = affected.iter().chain(&before.callers).collect();
+    if !subjects.is_empty() {
+        let query = format!(
+            "SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {} }} GRAPH <{}> {{ ?s ?p ?o }} }}",
+            values(&mut subjects.iter().map(|s| format!("<{s}>"))),
+            iris.calls_graph().as_str()
+        );
+        for row in update.select(&query)? {
+            let (Some(Term::NamedNode(s)), Some(Term::NamedNode(p)), Some(o)) =
+                (&row[0], &row[1], &row[2])
+            else {
+                continue;
+            };
+            let quad = Quad::new(s.clone(), p.clone(), o.clone(), iris.calls_graph());
+            if wanted.contains(&quad) {
+                present.insert(quad);
+            } else {
+                stale.push(quad);
+            }
+        }
+    }
+    let missing: Vec<Quad> = wanted
+        .into_iter()
+        .filter(|q| !present.contains(q))
+        .collect();
+    update.remove(&stale);
+    update.insert(&missing);
+    Ok(())
 }

@@ -24,7 +24,7 @@ use oxigraph::store::Store;
 use crate::graph::vocab;
 
 /// The version of the graph's shape. A store written with another format is rebuilt.
-pub const INDEX_FORMAT: i64 = 2;
+pub const INDEX_FORMAT: i64 = 3;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]
@@ -362,6 +362,12 @@ impl Update<'_> {
 
     pub fn insert(&mut self, quads: &[Quad]) {
         self.transaction.extend(quads);
+    }
+
+    pub fn remove(&mut self, quads: &[Quad]) {
+        for quad in quads {
+            self.transaction.remove(quad);
+        }
     }
 
     /// Runs a SELECT query over the union of all graphs, seeing this transaction's writes.

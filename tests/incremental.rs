@@ -90,7 +90,9 @@ impl Model {
             let path = fixture.root.join(format!("src/m{file}.rs"));
             match self.code.get(&file) {
                 Some(refs) => {
-                    let mut text = String::new();
+                    // Each file defines h<file>; calls to h<i> resolve across files, and change
+                    // when file i comes or goes.
+                    let mut text = format!("pub fn h{file}() {{}}\n\n");
                     for (i, (f, c)) in refs.iter().enumerate() {
                         text.push_str(&format!(
                             "// implements: f{f}/AC-{c}\npub fn g{i}() {{ h{i}(); }}\n\n"

@@ -83,6 +83,11 @@ impl Iris {
         self.node("kg/tree")
     }
 
+    /// The graph that holds derived call links: calls by name resolved to definitions.
+    pub fn calls_graph(&self) -> NamedNode {
+        self.node("kg/calls")
+    }
+
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
     pub fn meta_graph(&self) -> NamedNode {
         self.node("kg/meta")
@@ -263,16 +268,16 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
             .map_or_else(|| file.clone(), |i| definitions[i].clone());
         if calls.insert((caller.clone(), call.callee.as_str())) {
             w.text(&caller, kg::CALLS_NAME, &call.callee);
+            // A qualified callee is also findable by the name it calls.
+            let name = crate::calls::called_name(&call.callee);
+            if name != call.callee {
+                w.text(&caller, kg::CALLS_BARE_NAME, name);
+            }
         }
     }
 
     for reference in &facts.references {
-        let node = NamedNode::new_unchecked(format!(
-            "{}#ref-{}-{}",
-            file.as_str(),
-            reference.position.line,
-            reference.position.column
-        ));
+        let node = reference_node(&file, reference.position);
         let source = anchor(reference.anchor);
         let target = iris.requirement(&reference.target);
         let link = match reference.relation {
@@ -554,15 +559,50 @@ fn points_outside(path: &str, target: &str) -> bool {
     false
 }
 
+/// The quad of one resolved call, in the calls graph.
+pub fn call_quad(iris: &Iris, edge: &crate::calls::CallEdge) -> Quad {
+    let predicate = if edge.ambiguous {
+        kg::CALLS_AMBIGUOUS
+    } else {
+        kg::CALLS
+    };
+    Quad::new(
+        NamedNode::new_unchecked(edge.caller.as_str()),
+        predicate.into_owned(),
+        NamedNode::new_unchecked(edge.callee.as_str()),
+        iris.calls_graph(),
+    )
+}
+
 /// The quads of the repository-wide diagnostics graph.
-pub fn diagnostics_quads(iris: &Iris, diagnostics: &[Diagnostic]) -> Vec<Quad> {
+/// A diagnostic about a dangling reference carries `kg:code "dangling-reference"` and
+/// `kg:about` the reference node.
+pub fn diagnostics_quads(iris: &Iris, diagnostics: &[(Diagnostic, Option<String>)]) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.diagnostics_graph());
-    for (n, diagnostic) in diagnostics.iter().enumerate() {
+    for (n, (diagnostic, reference)) in diagnostics.iter().enumerate() {
         let node =
             NamedNode::new_unchecked(format!("{}#{}", iris.diagnostics_graph().as_str(), n + 1));
         write_diagnostic(&mut w, &node, diagnostic, &iris.file(&diagnostic.path));
+        if let Some(reference) = reference {
+            w.text(&node, kg::CODE, "dangling-reference");
+            w.add(
+                &node,
+                kg::ABOUT,
+                NamedNode::new_unchecked(reference.as_str()),
+            );
+        }
     }
     w.quads
+}
+
+/// The node of the reference written at `position` in `file`.
+pub fn reference_node(file: &NamedNode, position: crate::facts::Position) -> NamedNode {
+    NamedNode::new_unchecked(format!(
+        "{}#ref-{}-{}",
+        file.as_str(),
+        position.line,
+        position.column
+    ))
 }
 
 #[cfg(test)]

@@ -106,6 +106,9 @@ pub mod kg {
         QUALIFIED_NAME = "qualifiedName",
         PARENT = "parent",
         CALLS_NAME = "callsName",
+        CALLS_BARE_NAME = "callsBareName",
+        CALLS = "calls",
+        CALLS_AMBIGUOUS = "callsAmbiguous",
         HEADING_PATH = "headingPath",
         LEVEL = "level",
         // References
@@ -117,6 +120,8 @@ pub mod kg {
         MENTIONED_IN = "mentionedIn",
         // Diagnostics
         SEVERITY = "severity",
+        CODE = "code",
+        ABOUT = "about",
         MESSAGE = "message",
         // History
         AUTHOR = "author",

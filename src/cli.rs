@@ -49,6 +49,9 @@ enum Command {
     },
     /// Run a SPARQL query: inline text, a file, or the name of a shipped query
     Query(QueryArgs),
+    /// The traceability matrix: what implements, verifies and documents each item, and what is
+    /// stale; with --check, a CI gate (exit 1 when the policy fails)
+    Trace(TraceArgs),
     /// Write the whole graph as N-Quads or TriG
     Export {
         /// The RDF syntax
@@ -104,6 +107,33 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
         return Err(format!("`{name}` is not a variable name"));
     }
     Ok((name.to_owned(), value.to_owned()))
+}
+
+#[derive(Debug, clap::Args)]
+struct TraceArgs {
+    /// Features or items to report (all when none)
+    #[arg(value_name = "FEATURE|ITEM")]
+    ids: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    format: report::TraceFormat,
+
+    /// Exit 1 when the policy fails, listing each failure with file and line on stderr
+    #[arg(long)]
+    check: bool,
+
+    /// What every item needs [default: implemented, or kg.toml's trace.require]
+    #[arg(long, value_delimiter = ',', value_parser = ["implemented", "verified", "documented"])]
+    require: Vec<String>,
+
+    /// Also fail on items reworded after their code last changed
+    #[arg(long)]
+    fail_on_stale: bool,
+
+    /// Do not bring the index up to date first
+    #[arg(long)]
+    no_refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -210,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Trace(args) => trace(&cli, args),
         Command::Export {
             format,
             output,
@@ -231,6 +262,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+// implements: trace/gate
+/// Runs `kg trace`: the report on stdout; with `--check`, the failures on stderr and exit 1.
+fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
+    let (store, _) = open_index(cli, !args.no_refresh)?;
+    let report = crate::trace::build(&store, &args.ids)?;
+    if let Some(unknown) = args.ids.iter().find(|id| {
+        !report
+            .items
+            .iter()
+            .any(|i| &i.id == *id || &i.feature == *id)
+    }) {
+        bail!("no feature or item is called `{unknown}`");
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    report::write_trace(&report, args.format, &mut out)?;
+    out.flush()?;
+    if !args.check {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = index::head_config(&open_repo(cli)?)?;
+    let require = if args.require.is_empty() {
+        config
+            .trace
+            .require
+            .clone()
+            .unwrap_or_else(|| vec!["implemented".to_owned()])
+    } else {
+        args.require.clone()
+    };
+    let policy = crate::trace::Policy {
+        implemented: require.iter().any(|r| r == "implemented"),
+        verified: require.iter().any(|r| r == "verified"),
+        documented: require.iter().any(|r| r == "documented"),
+        fail_on_stale: args.fail_on_stale || config.trace.fail_on_stale.unwrap_or(false),
+        fail_on_dangling: true,
+    };
+    let failures = crate::trace::check(&report, &policy);
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("kg trace --check: {} failures", failures.len());
+        Ok(ExitCode::from(1))
     }
 }
 

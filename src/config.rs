@@ -51,7 +51,27 @@ struct RawConfig {
     base: Option<String>,
     #[serde(default)]
     files: RawFiles,
+    #[serde(default)]
+    trace: RawTrace,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrace {
+    require: Option<Vec<String>>,
+    fail_on_stale: Option<bool>,
+}
+
+/// What `kg trace --check` requires, as `kg.toml` says (`None` where it says nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceConfig {
+    /// Some of `implemented`, `verified`, `documented`.
+    pub require: Option<Vec<String>>,
+    pub fail_on_stale: Option<bool>,
+}
+
+/// The relations `require` may name.
+pub const TRACE_RELATIONS: [&str; 3] = ["implemented", "verified", "documented"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +89,7 @@ pub struct Config {
     /// The IRI base for this repository's resources, when set explicitly.
     pub base: Option<String>,
     pub rules: FileRules,
+    pub trace: TraceConfig,
 }
 
 /// Decides what kind each path is.
@@ -128,7 +149,27 @@ impl Config {
                 ),
             });
         }
+        if let Some(bad) = raw
+            .trace
+            .require
+            .iter()
+            .flatten()
+            .find(|r| !TRACE_RELATIONS.contains(&r.as_str()))
+        {
+            let (line, column) = at("require");
+            return Err(ConfigError {
+                line,
+                column,
+                message: format!(
+                    "`trace.require` takes implemented, verified and documented, not `{bad}`"
+                ),
+            });
+        }
         Ok(Config {
+            trace: TraceConfig {
+                require: raw.trace.require,
+                fail_on_stale: raw.trace.fail_on_stale,
+            },
             base: raw.base,
             rules: FileRules {
                 specs: set("specs", raw.files.specs, DEFAULT_SPECS)?,

@@ -80,6 +80,17 @@ pub fn store_dir(repo: &Repo, given: Option<&Path>) -> StoreDir {
     }
 }
 
+/// The configuration (`kg.toml`) at HEAD, or the defaults.
+pub fn head_config(repo: &Repo) -> Result<Config, IndexError> {
+    let Some(head) = repo.head_commit()? else {
+        return Ok(Config::default());
+    };
+    match repo.blob_reader().read_path(head, CONFIG_FILE)? {
+        Some(bytes) => Ok(Config::parse(&String::from_utf8_lossy(&bytes))?),
+        None => Ok(Config::default()),
+    }
+}
+
 /// Brings the index up to date with HEAD: nothing to do when it already is (unless `force`),
 /// an incremental update when the indexed commit is an ancestor of HEAD, a full build otherwise
 /// (first run, rewritten history, changed `kg.toml`, another kg version). `on_wait` is told when

@@ -17,3 +17,4 @@ pub mod parse;
 pub mod query;
 pub mod report;
 pub mod store;
+pub mod trace;

@@ -300,3 +300,260 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
         ),
     }
 }
+
+/// How `kg trace` writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Grouped by feature, with evidence, for people.
+    Table,
+    /// Markdown, for documentation and pull requests.
+    Md,
+    /// JSON: {"items":[...],"diagnostics":[...]}.
+    Json,
+}
+
+/// Counts of one group of items.
+struct Coverage {
+    items: usize,
+    implemented: usize,
+    verified: usize,
+    documented: usize,
+    stale: usize,
+}
+
+impl Coverage {
+    fn of<'a>(items: impl IntoIterator<Item = &'a crate::trace::TraceItem>) -> Coverage {
+        let mut c = Coverage {
+            items: 0,
+            implemented: 0,
+            verified: 0,
+            documented: 0,
+            stale: 0,
+        };
+        for item in items {
+            c.items += 1;
+            c.implemented += usize::from(item.is_implemented());
+            c.verified += usize::from(item.is_verified());
+            c.documented += usize::from(item.is_documented());
+            c.stale += usize::from(item.stale);
+        }
+        c
+    }
+
+    fn summary(&self) -> String {
+        let percent = |n: usize| {
+            if self.items == 0 {
+                0
+            } else {
+                n * 100 / self.items
+            }
+        };
+        format!(
+            "{} items: {} implemented ({}%), {} verified ({}%), {} documented ({}%), {} stale",
+            self.items,
+            self.implemented,
+            percent(self.implemented),
+            self.verified,
+            percent(self.verified),
+            self.documented,
+            percent(self.documented),
+            self.stale
+        )
+    }
+}
+
+fn link_text(link: &crate::trace::Link) -> (String, String, String) {
+    let location = match link.line {
+        Some(line) => format!("{}:{line}", link.path),
+        None => link.path.clone(),
+    };
+    let mut how = link.via.clone();
+    if let Some(distance) = link.distance {
+        how.push_str(&format!(", distance {distance}"));
+    }
+    if link.ambiguous {
+        how.push_str(", ambiguous call");
+    }
+    (location, link.symbol.clone().unwrap_or_default(), how)
+}
+
+fn missing(item: &crate::trace::TraceItem) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !item.is_implemented() {
+        missing.push("implemented");
+    }
+    if !item.is_verified() {
+        missing.push("verified");
+    }
+    if !item.is_documented() {
+        missing.push("documented");
+    }
+    missing
+}
+
+/// Writes the trace report.
+pub fn write_trace(
+    report: &crate::trace::TraceReport,
+    format: TraceFormat,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut features: std::collections::BTreeMap<&str, Vec<&crate::trace::TraceItem>> =
+        std::collections::BTreeMap::new();
+    for item in &report.items {
+        features
+            .entry(item.feature.as_str())
+            .or_default()
+            .push(item);
+    }
+    let overall = Coverage::of(&report.items);
+    match format {
+        TraceFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        TraceFormat::Table => {
+            for (feature, items) in &features {
+                writeln!(
+                    out,
+                    "{feature}: {}",
+                    Coverage::of(items.iter().copied()).summary()
+                )?;
+                for item in items {
+                    writeln!(
+                        out,
+                        "  {}  {}  ({}:{})",
+                        item.id, item.text, item.spec.path, item.spec.line
+                    )?;
+                    let mut rows = Vec::new();
+                    for (relation, links) in [
+                        ("implemented", &item.implemented_by),
+                        ("verified", &item.verified_by),
+                        ("documented", &item.documented_by),
+                    ] {
+                        for link in links {
+                            let (location, symbol, how) = link_text(link);
+                            rows.push(vec![format!("    {relation}"), location, symbol, how]);
+                        }
+                    }
+                    write_rows(&rows, out)?;
+                    let missing = missing(item);
+                    if !missing.is_empty() {
+                        writeln!(out, "    missing  {}", missing.join(", "))?;
+                    }
+                    if let Some(evidence) = &item.stale_evidence {
+                        writeln!(
+                            out,
+                            "    stale  reworded in {} ({}) after its code and tests last changed in {} ({})",
+                            crate::trace::short(&evidence.reworded_in),
+                            evidence.reworded_on,
+                            crate::trace::short(&evidence.code_last_changed_in),
+                            evidence.code_last_changed_on
+                        )?;
+                    }
+                }
+            }
+            writeln!(out, "overall: {}", overall.summary())
+        }
+        TraceFormat::Md => {
+            writeln!(out, "**Traceability**: {}", overall.summary())?;
+            for (feature, items) in &features {
+                writeln!(out)?;
+                writeln!(out, "### {feature}")?;
+                writeln!(out)?;
+                writeln!(out, "{}", Coverage::of(items.iter().copied()).summary())?;
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "| Item | Text | Implemented by | Verified by | Documented by | Stale |"
+                )?;
+                writeln!(out, "|---|---|---|---|---|---|")?;
+                for item in items {
+                    let cell = |links: &Vec<crate::trace::Link>| {
+                        links
+                            .iter()
+                            .map(|l| {
+                                let (location, symbol, how) = link_text(l);
+                                let symbol = if symbol.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" {}", md_escape(&symbol))
+                                };
+                                format!("`{location}`{symbol} ({how})")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("<br>")
+                    };
+                    let stale = item.stale_evidence.as_ref().map_or_else(String::new, |e| {
+                        format!(
+                            "reworded in `{}` after `{}`",
+                            crate::trace::short(&e.reworded_in),
+                            crate::trace::short(&e.code_last_changed_in)
+                        )
+                    });
+                    writeln!(
+                        out,
+                        "| `{}` | {} | {} | {} | {} | {} |",
+                        item.id,
+                        md_escape(&item.text),
+                        cell(&item.implemented_by),
+                        cell(&item.verified_by),
+                        cell(&item.documented_by),
+                        stale
+                    )?;
+                }
+            }
+            let problems: Vec<&crate::trace::DiagnosticRow> = report.diagnostics.iter().collect();
+            if !problems.is_empty() {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "<details><summary>{} diagnostics</summary>",
+                    problems.len()
+                )?;
+                writeln!(out)?;
+                for d in problems {
+                    let at = d
+                        .line
+                        .map_or_else(|| d.path.clone(), |l| format!("{}:{l}", d.path));
+                    writeln!(out, "- `{at}` {}: {}", d.severity, md_escape(&d.message))?;
+                }
+                writeln!(out)?;
+                writeln!(out, "</details>")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Writes rows as aligned columns, without a header.
+fn write_rows(rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < row.len() {
+                line.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[c] - cell.chars().count() + 2,
+                ));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

@@ -442,6 +442,24 @@ impl ReadStore {
         }))
     }
 
+    /// Runs a SELECT query (with kg's prefixes) and returns its rows.
+    pub fn select(&self, query: &str, source_name: &str) -> Result<Rows, StoreError> {
+        let prepared = crate::query::prepare(query, source_name)
+            .map_err(|e| StoreError::Query(e.to_string()))?;
+        let QueryResults::Solutions(solutions) = self.evaluate(prepared)? else {
+            return Err(StoreError::Query(format!(
+                "{source_name} is not a SELECT query"
+            )));
+        };
+        let variables = solutions.variables().to_vec();
+        let mut rows = Vec::new();
+        for solution in solutions {
+            let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
+            rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
+        }
+        Ok(rows)
+    }
+
     /// Runs a prepared query with the union of all graphs as the default graph.
     pub fn evaluate(
         &self,

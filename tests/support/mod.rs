@@ -105,9 +105,10 @@ impl Fixture {
         fixture
     }
 
-    /// A repository with one commit per directory of `fixtures/<name>`, in name order: each
-    /// directory's files are written over the work tree, the paths listed in its `.delete` are
-    /// removed, and its `.message` is the commit message. The n-th commit is dated n days after
+    /// A repository with one commit per directory of `fixtures/<name>`, in name order: the
+    /// fixture its `.from` names (if any) and then each directory's files are written over the
+    /// work tree, the paths listed in its `.delete` are removed, and its `.message` is the commit
+    /// message. The n-th commit is dated n days after
     /// the first.
     pub fn from_steps(name: &str) -> Fixture {
         let fixture = Fixture::empty();
@@ -117,8 +118,12 @@ impl Fixture {
             .collect();
         steps.sort();
         for (n, step) in steps.iter().enumerate() {
+            // `.from` names another fixture to lay down first.
+            if let Ok(base) = std::fs::read_to_string(step.join(".from")) {
+                copy_tree(&fixture_dir(base.trim()), &fixture.root);
+            }
             copy_tree(step, &fixture.root);
-            for meta in [".message", ".delete"] {
+            for meta in [".message", ".delete", ".from"] {
                 let _ = std::fs::remove_file(fixture.root.join(meta));
             }
             if let Ok(list) = std::fs::read_to_string(step.join(".delete")) {

@@ -1,0 +1,80 @@
+//! Trace benchmark: a generated repository with 2,000 acceptance criteria, each with one
+//! implementing function and one verifying test (the shape of the public OpenFastTrace and duvet
+//! comparisons). Times the one-time `kg index` and `kg trace --format json` on the up-to-date
+//! index, store opening included.
+//!
+//! Run: `cargo bench --bench trace -- [CRITERIA] [RUNS]` (defaults: 2,000 criteria, 7 runs).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+use std::time::Instant;
+
+use support::Fixture;
+
+const PER_FEATURE: usize = 20;
+
+fn generate(repo: &Fixture, criteria: usize) {
+    for f in 0..criteria.div_ceil(PER_FEATURE) {
+        let mut spec = format!("feature: f{f}\nacceptance:\n");
+        let mut code = String::new();
+        let mut tests = format!("use crate::f{f}::*;\n\n");
+        for c in 1..=PER_FEATURE {
+            spec.push_str(&format!("  - \"Criterion {c} of feature {f} holds.\"\n"));
+            code.push_str(&format!(
+                "// implements: f{f}/AC-{c}\npub fn check_{c}(x: u32) -> bool {{ x > {c} }}\n\n"
+            ));
+            tests.push_str(&format!("// verifies: f{f}/AC-{c}\n#[test]\nfn checks_{c}() {{ assert!(check_{c}({})); }}\n\n", c + 1));
+        }
+        repo.write(&format!("specs/f{f}.yaml"), spec);
+        repo.write(&format!("src/f{f}.rs"), code);
+        repo.write(&format!("tests/f{f}.rs"), tests);
+    }
+    repo.commit_all("Generated", 0);
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn time(repo: &Fixture, args: &[&str]) -> f64 {
+    let store = repo.scratch.join("store");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
+        .arg("--store")
+        .arg(&store)
+        .args(args)
+        .current_dir(&repo.root)
+        .output()
+        .expect("kg runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "kg {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    seconds
+}
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let criteria = numbers.first().copied().unwrap_or(2_000);
+    let runs = numbers.get(1).copied().unwrap_or(7);
+    let repo = Fixture::empty();
+    generate(&repo, criteria);
+    let index = time(&repo, &["--quiet", "index"]);
+    let trace: Vec<f64> = (0..runs)
+        .map(|_| time(&repo, &["trace", "--format", "json"]))
+        .collect();
+    let all: Vec<String> = trace.iter().map(|t| format!("{t:.3}")).collect();
+    println!(
+        "{criteria} criteria: kg index {index:.3} s (once); kg trace --format json, {runs} runs: median {:.3} s wall (runs: {})",
+        median(trace.clone()),
+        all.join(" ")
+    );
+}

@@ -1,0 +1,317 @@
+//! The traceability report: for every criterion and NFR, what implements, verifies and documents
+//! it, with evidence, and whether it is stale. The facts come from the shipped queries
+//! `trace-items` and `trace-links`; this module only assembles, filters and checks them.
+
+// implements: trace/report, trace/gate
+
+use std::collections::BTreeMap;
+
+use oxigraph::model::Term;
+use serde::Serialize;
+
+use crate::query;
+use crate::store::{ReadStore, Rows, StoreError};
+
+/// One piece of evidence for a link.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Link {
+    pub path: String,
+    pub line: Option<u32>,
+    /// The symbol (for code and tests) or heading path (for docs).
+    pub symbol: Option<String>,
+    /// How the link was established: declared, trailer, inferred or mention.
+    pub via: String,
+    /// For inferred verification: how many calls from the test to the implementing code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ambiguous: bool,
+}
+
+/// Where a spec item is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpecLocation {
+    pub path: String,
+    pub line: u32,
+}
+
+/// The commits that make an item stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staleness {
+    pub reworded_in: String,
+    pub reworded_on: String,
+    pub code_last_changed_in: String,
+    pub code_last_changed_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceItem {
+    pub id: String,
+    pub feature: String,
+    pub kind: String,
+    pub text: String,
+    pub spec: SpecLocation,
+    pub implemented_by: Vec<Link>,
+    pub verified_by: Vec<Link>,
+    pub documented_by: Vec<Link>,
+    pub stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_evidence: Option<Staleness>,
+}
+
+impl TraceItem {
+    pub fn is_implemented(&self) -> bool {
+        !self.implemented_by.is_empty()
+    }
+
+    pub fn is_verified(&self) -> bool {
+        !self.verified_by.is_empty()
+    }
+
+    /// Documented by a marker; a mention alone is weaker evidence and does not count.
+    pub fn is_documented(&self) -> bool {
+        self.documented_by.iter().any(|l| l.via != "mention")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiagnosticRow {
+    pub severity: String,
+    pub path: String,
+    pub line: Option<u32>,
+    pub message: String,
+    #[serde(skip)]
+    pub dangling: bool,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceReport {
+    pub items: Vec<TraceItem>,
+    pub diagnostics: Vec<DiagnosticRow>,
+}
+
+fn text(term: &Option<Term>) -> Option<String> {
+    match term {
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn number(term: &Option<Term>) -> Option<u32> {
+    text(term).and_then(|t| t.parse().ok())
+}
+
+// implements: trace/sparql
+fn named(store: &ReadStore, name: &str) -> Result<Rows, StoreError> {
+    let query = query::find(name)
+        .ok_or_else(|| StoreError::Query(format!("the shipped query {name} is missing")))?;
+    store.select(query.text, &format!("queries/{name}.rq"))
+}
+
+const DIAGNOSTICS: &str = "SELECT ?severity ?path ?line ?message ?code WHERE {
+  ?d a kg:Diagnostic ; kg:severity ?severity ; kg:message ?message ; kg:inFile/kg:path ?path .
+  OPTIONAL { ?d kg:line ?line } OPTIONAL { ?d kg:code ?code }
+}";
+
+// implements: trace/stale, trace/NFR-performance-1
+/// Builds the report for the items selected by `filters` (feature names or item ids; all when
+/// empty).
+pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, StoreError> {
+    let selected = |id: &str, feature: &str| {
+        filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
+    };
+    let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
+    for row in named(store, "trace-items")? {
+        let (Some(id), Some(feature)) = (text(&row[0]), text(&row[1])) else {
+            continue;
+        };
+        if !selected(&id, &feature) {
+            continue;
+        }
+        let stale = text(&row[10]).as_deref() == Some("true");
+        let stale_evidence = stale.then(|| Staleness {
+            reworded_in: text(&row[6]).unwrap_or_default(),
+            reworded_on: text(&row[7]).unwrap_or_default(),
+            code_last_changed_in: text(&row[8]).unwrap_or_default(),
+            code_last_changed_on: text(&row[9]).unwrap_or_default(),
+        });
+        items.entry(id.clone()).or_insert(TraceItem {
+            id,
+            feature,
+            kind: text(&row[2]).unwrap_or_default(),
+            text: text(&row[3]).unwrap_or_default(),
+            spec: SpecLocation {
+                path: text(&row[4]).unwrap_or_default(),
+                line: number(&row[5]).unwrap_or(0),
+            },
+            implemented_by: Vec::new(),
+            verified_by: Vec::new(),
+            documented_by: Vec::new(),
+            stale,
+            stale_evidence,
+        });
+    }
+    for row in named(store, "trace-links")? {
+        let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
+            continue;
+        };
+        let link = Link {
+            path: text(&row[3]).unwrap_or_default(),
+            line: number(&row[4]),
+            symbol: text(&row[5]),
+            via: text(&row[2]).unwrap_or_default(),
+            distance: number(&row[6]).filter(|d| *d > 0),
+            ambiguous: text(&row[7]).as_deref() == Some("true"),
+        };
+        match text(&row[1]).as_deref() {
+            Some("implemented") => item.implemented_by.push(link),
+            Some("verified") => item.verified_by.push(link),
+            Some("documented") => item.documented_by.push(link),
+            _ => {}
+        }
+    }
+    for item in items.values_mut() {
+        for links in [
+            &mut item.implemented_by,
+            &mut item.verified_by,
+            &mut item.documented_by,
+        ] {
+            deduplicate(links);
+        }
+    }
+    let mut diagnostics: Vec<DiagnosticRow> = store
+        .select(DIAGNOSTICS, "kg's diagnostics query")?
+        .iter()
+        .map(|row| DiagnosticRow {
+            severity: text(&row[0]).unwrap_or_default(),
+            path: text(&row[1]).unwrap_or_default(),
+            line: number(&row[2]),
+            message: text(&row[3]).unwrap_or_default(),
+            dangling: text(&row[4]).as_deref() == Some("dangling-reference"),
+        })
+        .collect();
+    diagnostics.sort_by(|a, b| (&a.path, a.line, &a.message).cmp(&(&b.path, b.line, &b.message)));
+    Ok(TraceReport {
+        items: items.into_values().collect(),
+        diagnostics,
+    })
+}
+
+/// One link per place: a declared or trailer link wins over an inferred one, and the shortest
+/// inferred distance over longer ones.
+fn deduplicate(links: &mut Vec<Link>) {
+    let rank = |l: &Link| match l.via.as_str() {
+        "declared" => 0,
+        "trailer" => 1,
+        "inferred" => 2,
+        _ => 3,
+    };
+    links.sort_by(|a, b| {
+        (&a.path, a.line, &a.symbol, rank(a), a.distance).cmp(&(
+            &b.path,
+            b.line,
+            &b.symbol,
+            rank(b),
+            b.distance,
+        ))
+    });
+    links.dedup_by(|later, first| {
+        later.path == first.path && later.line == first.line && later.symbol == first.symbol
+    });
+    links.sort_by(|a, b| {
+        (rank(a), a.distance, &a.path, a.line).cmp(&(rank(b), b.distance, &b.path, b.line))
+    });
+}
+
+/// What `kg trace --check` requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub implemented: bool,
+    pub verified: bool,
+    pub documented: bool,
+    pub fail_on_stale: bool,
+    pub fail_on_dangling: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            implemented: true,
+            verified: false,
+            documented: false,
+            fail_on_stale: false,
+            fail_on_dangling: true,
+        }
+    }
+}
+
+/// A policy failure, with where to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub path: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: error: {}", self.path, self.message),
+            None => write!(f, "{}: error: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Checks the report against the policy.
+pub fn check(report: &TraceReport, policy: &Policy) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for item in &report.items {
+        let mut missing = Vec::new();
+        if policy.implemented && !item.is_implemented() {
+            missing.push("implemented");
+        }
+        if policy.verified && !item.is_verified() {
+            missing.push("verified");
+        }
+        if policy.documented && !item.is_documented() {
+            missing.push("documented");
+        }
+        if !missing.is_empty() {
+            failures.push(Failure {
+                path: item.spec.path.clone(),
+                line: Some(item.spec.line),
+                message: format!("{} is not {}", item.id, missing.join(", nor ")),
+            });
+        }
+        if let (true, Some(evidence)) = (policy.fail_on_stale, &item.stale_evidence) {
+            failures.push(Failure {
+                path: item.spec.path.clone(),
+                line: Some(item.spec.line),
+                message: format!(
+                    "{} is stale: reworded in {} ({}) after the last change to its code and tests in {} ({})",
+                    item.id,
+                    short(&evidence.reworded_in),
+                    evidence.reworded_on,
+                    short(&evidence.code_last_changed_in),
+                    evidence.code_last_changed_on
+                ),
+            });
+        }
+    }
+    if policy.fail_on_dangling {
+        for diagnostic in report.diagnostics.iter().filter(|d| d.dangling) {
+            failures.push(Failure {
+                path: diagnostic.path.clone(),
+                line: diagnostic.line,
+                message: diagnostic.message.clone(),
+            });
+        }
+    }
+    failures
+}
+
+pub fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}

@@ -341,13 +341,7 @@ impl Coverage {
     }
 
     fn summary(&self) -> String {
-        let percent = |n: usize| {
-            if self.items == 0 {
-                0
-            } else {
-                n * 100 / self.items
-            }
-        };
+        let percent = |n: usize| (n * 100).checked_div(self.items).unwrap_or(0);
         format!(
             "{} items: {} implemented ({}%), {} verified ({}%), {} documented ({}%), {} stale",
             self.items,

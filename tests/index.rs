@@ -250,7 +250,7 @@ fn the_default_store_lives_in_the_git_directory() {
     assert_eq!(stores, 1);
 }
 
-// verifies: index/NFR-performance-1
+// verifies: index/NFR-performance-1, trace/gate
 #[test]
 fn dogfood_kg_traces_its_own_specs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -277,6 +277,19 @@ fn dogfood_kg_traces_its_own_specs() {
         features.contains("history,specs/history.yaml:1,"),
         "{features}"
     );
+    assert!(features.contains("trace,specs/trace.yaml:1,"), "{features}");
+    // kg's own CI gate.
+    let gate = kg_in(
+        root,
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "--quiet",
+            "trace",
+            "--check",
+        ],
+    );
+    assert_eq!(gate.code, 0, "{}", gate.stderr);
 }
 
 // verifies: history/incremental

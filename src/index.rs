@@ -22,7 +22,7 @@ use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
-use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock};
+use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
 #[derive(Debug, thiserror::Error)]
@@ -691,10 +691,7 @@ fn finish(
         .chain(&specs.diagnostics)
         .map(|d| (d.clone(), None))
         .collect();
-    let text = |term: &Option<Term>| match term {
-        Some(Term::Literal(l)) => l.value().to_owned(),
-        _ => String::new(),
-    };
+    let text = |term: &Option<Term>| cell(term).unwrap_or_default();
     let unknown: Vec<String> = match dangling_from {
         DanglingFrom::Scan => update
             .select(TARGET_IDS)?
@@ -1046,10 +1043,7 @@ struct Defined {
 }
 
 fn defined_in_store(update: &Update<'_>) -> Result<Defined, IndexError> {
-    let text = |term: &Option<Term>| match term {
-        Some(Term::Literal(l)) => l.value().to_owned(),
-        _ => String::new(),
-    };
+    let text = |term: &Option<Term>| cell(term).unwrap_or_default();
     let ids = update
         .select("SELECT ?id WHERE { { ?x a oslc_rm:Requirement } UNION { ?x a kg:Feature } ?x dcterms:identifier ?id }")?
         .iter()
@@ -1136,11 +1130,7 @@ fn update_calls(
     changed_facts: &[&FileFacts],
     before: &CallsBefore,
 ) -> Result<(), IndexError> {
-    let string = |term: &Option<Term>| match term {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    };
+    let string = cell;
     let values = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
     let literal = |text: &str| oxigraph::model::Literal::new_simple_literal(text).to_string();
     let (_, new_sites) = call_graph_input(changed_facts, iris);

@@ -342,6 +342,30 @@ pub struct Update<'a> {
 /// Rows of a SELECT query, in the order of its variables.
 pub type Rows = Vec<Vec<Option<Term>>>;
 
+fn rows(results: QueryResults<'_>, source_name: &str) -> Result<Rows, StoreError> {
+    let QueryResults::Solutions(solutions) = results else {
+        return Err(StoreError::Query(format!(
+            "{source_name} is not a SELECT query"
+        )));
+    };
+    let variables = solutions.variables().to_vec();
+    let mut rows = Vec::new();
+    for solution in solutions {
+        let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
+        rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
+    }
+    Ok(rows)
+}
+
+/// A cell of a row as text: a literal's value or an IRI, `None` when unbound (or a blank node).
+pub fn cell(term: &Option<Term>) -> Option<String> {
+    match term {
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
+        _ => None,
+    }
+}
+
 impl Update<'_> {
     fn storage_error(&self, e: &dyn std::fmt::Display) -> StoreError {
         StoreError::Storage {
@@ -379,16 +403,7 @@ impl Update<'_> {
             .on_transaction(&self.transaction)
             .execute()
             .map_err(|e| StoreError::Query(e.to_string()))?;
-        let QueryResults::Solutions(solutions) = results else {
-            return Err(StoreError::Query("expected a SELECT query".to_owned()));
-        };
-        let variables = solutions.variables().to_vec();
-        let mut rows = Vec::new();
-        for solution in solutions {
-            let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
-            rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
-        }
-        Ok(rows)
+        rows(results, "kg's internal query")
     }
 
     pub fn commit(self) -> Result<(), StoreError> {
@@ -446,18 +461,7 @@ impl ReadStore {
     pub fn select(&self, query: &str, source_name: &str) -> Result<Rows, StoreError> {
         let prepared = crate::query::prepare(query, source_name)
             .map_err(|e| StoreError::Query(e.to_string()))?;
-        let QueryResults::Solutions(solutions) = self.evaluate(prepared)? else {
-            return Err(StoreError::Query(format!(
-                "{source_name} is not a SELECT query"
-            )));
-        };
-        let variables = solutions.variables().to_vec();
-        let mut rows = Vec::new();
-        for solution in solutions {
-            let solution = solution.map_err(|e| StoreError::Query(e.to_string()))?;
-            rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
-        }
-        Ok(rows)
+        rows(self.evaluate(prepared)?, source_name)
     }
 
     /// Runs a prepared query with the union of all graphs as the default graph.

@@ -91,13 +91,7 @@ pub struct TraceReport {
     pub diagnostics: Vec<DiagnosticRow>,
 }
 
-fn text(term: &Option<Term>) -> Option<String> {
-    match term {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
-}
+use crate::store::cell as text;
 
 fn number(term: &Option<Term>) -> Option<u32> {
     text(term).and_then(|t| t.parse().ok())

@@ -6,22 +6,15 @@
 //! Run: `cargo bench --bench history -- [COMMITS] [RUNS]` (defaults: 10,000 commits, 5 runs);
 //! `KG_BENCH_KEEP=DIR` keeps the generated repository there and reuses it.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// xorshift64*, so that the same seed gives the same repository.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
-    }
-}
+use support::Rng;
 
 const FILES: usize = 2_000;
 

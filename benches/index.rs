@@ -12,23 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use support::Fixture;
-
-/// A small deterministic generator (xorshift64*), so that the same seed gives the same repository.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use support::{Fixture, Rng};
 
 /// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
 /// files with 10 criteria each, references from code and tests, and one doc per feature.

@@ -6,19 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{Fixture, git};
-
-/// xorshift64*, so that the same seed always grows the same history.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
-    }
-}
+use support::{Fixture, Rng, git};
 
 /// The generated project: features with criteria, code that references them, docs that mention
 /// them. Files are rewritten from this model at every commit.

@@ -237,17 +237,7 @@ fn the_default_store_lives_in_the_git_directory() {
     );
     // Re-indexing by force replaces the store and removes the old one.
     kg_in(&fixture.root, &["index", "--force"]).ok();
-    let stores = std::fs::read_dir(fixture.root.join(".git/kg"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("store-")
-        })
-        .count();
-    assert_eq!(stores, 1);
+    assert_eq!(support::store_count(&fixture.root.join(".git/kg")), 1);
 }
 
 // verifies: index/NFR-performance-1, trace/gate

@@ -110,17 +110,7 @@ fn killed_runs_leave_a_usable_index(args: &[&str]) {
         export(&fixture, "main") == second,
         "the repaired index differs from a full build"
     );
-    let stores = std::fs::read_dir(fixture.scratch.join("main"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("store-")
-        })
-        .count();
-    assert_eq!(stores, 1);
+    assert_eq!(support::store_count(&fixture.scratch.join("main")), 1);
 }
 
 // verifies: history/safety

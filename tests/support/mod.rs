@@ -192,3 +192,29 @@ pub fn kg_in(dir: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
 }
+
+/// The number of stores in a store directory (there should be exactly one after a run).
+pub fn store_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("read the store directory")
+        .filter(|e| {
+            e.as_ref()
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .starts_with("store-")
+        })
+        .count()
+}
+
+/// xorshift64*: the same seed always gives the same sequence, for generated repositories.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    }
+}

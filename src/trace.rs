@@ -53,10 +53,28 @@ pub struct TraceItem {
     pub spec: SpecLocation,
     pub implemented_by: Vec<Link>,
     pub verified_by: Vec<Link>,
+    /// In JSON, a doc link names its `section` (heading path) rather than a symbol.
+    #[serde(serialize_with = "doc_links")]
     pub documented_by: Vec<Link>,
     pub stale: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_evidence: Option<Staleness>,
+}
+
+fn doc_links<S: serde::Serializer>(links: &[Link], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct DocLink<'a> {
+        path: &'a str,
+        line: Option<u32>,
+        section: Option<&'a str>,
+        via: &'a str,
+    }
+    serializer.collect_seq(links.iter().map(|l| DocLink {
+        path: &l.path,
+        line: l.line,
+        section: l.symbol.as_deref(),
+        via: &l.via,
+    }))
 }
 
 impl TraceItem {

@@ -21,8 +21,8 @@ pub struct Link {
     pub symbol: Option<String>,
     /// How the link was established: declared, trailer, inferred or mention.
     pub via: String,
-    /// For inferred verification: how many calls from the test to the implementing code.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For inferred verification: how many calls from the test to the implementing code (null
+    /// for declared links).
     pub distance: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ambiguous: bool,
@@ -57,7 +57,7 @@ pub struct TraceItem {
     #[serde(serialize_with = "doc_links")]
     pub documented_by: Vec<Link>,
     pub stale: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The two commits, when stale; null otherwise.
     pub stale_evidence: Option<Staleness>,
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use support::Rng;
+use support::{Rng, median};
 
 const FILES: usize = 2_000;
 
@@ -98,11 +98,6 @@ fn generate(dir: &Path, commits: usize) {
     // gets from a server (recent objects whole, older ones as deltas): repack as a server would.
     git(&["repack", "-a", "-d", "-f", "-q"]);
     git(&["commit-graph", "write", "--reachable"]);
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

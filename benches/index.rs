@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use support::{Fixture, Rng};
+use support::{Fixture, Rng, median};
 
 /// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
 /// files with 10 criteria each, references from code and tests, and one doc per feature.
@@ -117,11 +117,6 @@ fn run_index(repo: &Path, store: &Path, force: bool) -> Sample {
         .lines()
         .find_map(|l| l.strip_prefix("KG_PEAK_KIB=")?.trim().parse().ok());
     Sample { seconds, peak_kib }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn measure(label: &str, repo: &Fixture, runs: usize) {

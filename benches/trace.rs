@@ -11,7 +11,7 @@ mod support;
 use std::process::Command;
 use std::time::Instant;
 
-use support::Fixture;
+use support::{Fixture, median};
 
 const PER_FEATURE: usize = 20;
 
@@ -32,11 +32,6 @@ fn generate(repo: &Fixture, criteria: usize) {
         repo.write(&format!("tests/f{f}.rs"), tests);
     }
     repo.commit_all("Generated", 0);
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn time(repo: &Fixture, args: &[&str]) -> f64 {

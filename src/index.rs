@@ -1184,11 +1184,7 @@ fn update_calls(
     let callables: Vec<Callable> = if called.is_empty() {
         Vec::new()
     } else {
-        let names = values(
-            &mut called
-                .iter()
-                .map(|n| oxigraph::model::Literal::new_simple_literal(n).to_string()),
-        );
+        let names = values(&mut called.iter().map(|n| literal(n)));
         update
             .select(&format!(
                 "SELECT ?def ?name ?qualified ?path ?parent ?language WHERE {{

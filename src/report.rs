@@ -207,32 +207,12 @@ pub fn display_term(term: &Term, base: &str) -> String {
 
 /// Writes rows as aligned columns under a header and a rule.
 pub fn write_table(header: &[String], rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
-    let width = |s: &str| s.chars().count();
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell));
-        }
-    }
-    let line = |cells: &[String], out: &mut dyn Write| -> io::Result<()> {
-        let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.extend(std::iter::repeat_n(' ', w - width(cell) + 2));
-            }
-        }
-        writeln!(out, "{}", text.trim_end())
-    };
-    line(header, out)?;
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(&rule, out)?;
-    for row in rows {
-        line(row, out)?;
-    }
-    Ok(())
+    let mut all = Vec::with_capacity(rows.len() + 2);
+    all.push(header.to_vec());
+    all.extend(rows.iter().cloned());
+    let rule = column_widths(&all).iter().map(|w| "-".repeat(*w)).collect();
+    all.insert(1, rule);
+    write_rows(&all, out)
 }
 
 /// Writes the diagnostics and the summary of an index run.
@@ -527,15 +507,7 @@ fn md_escape(text: &str) -> String {
 
 /// Writes rows as aligned columns, without a header.
 fn write_rows(rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths = column_widths(rows);
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
@@ -550,4 +522,17 @@ fn write_rows(rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// The width of each column, in characters.
+fn column_widths(rows: &[Vec<String>]) -> Vec<usize> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
 }

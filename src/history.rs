@@ -6,12 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use serde::{Deserialize, Serialize};
-
 use crate::facts::{Feature, SpecItem};
 
 /// How an item changed between two versions of a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ItemChangeKind {
     Added,
     /// Its text or fields changed (its id may have changed too).
@@ -33,7 +31,7 @@ impl ItemChangeKind {
 }
 
 /// One item's change between two versions of a spec.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ItemChange {
     pub kind: ItemChangeKind,
     /// The item's full id after the change (before it, for a removal).

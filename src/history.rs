@@ -170,10 +170,13 @@ fn similarity(a: &str, b: &str) -> f64 {
 }
 
 /// How each current item came to be, following the first-parent chain: the commit that
-/// introduced it and the commits that reworded it.
+/// introduced it and the commits that reworded it; and for each file, the last commit that
+/// changed it (what staleness compares a rewording with).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lineage {
     pub items: BTreeMap<String, ItemLineage>,
+    /// Path to the last commit on the chain that added or modified it; deleted files drop out.
+    pub files: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -183,8 +186,21 @@ pub struct ItemLineage {
 }
 
 impl Lineage {
-    /// Applies the item changes of `commit`, the next commit on the first-parent chain.
-    pub fn apply(&mut self, commit: &str, changes: &[ItemChange]) {
+    /// Applies `commit`, the next commit on the first-parent chain: its item changes and the
+    /// files it changed (path, and whether it deleted the file).
+    pub fn apply<'a>(
+        &mut self,
+        commit: &str,
+        changes: &[ItemChange],
+        files: impl IntoIterator<Item = (&'a str, bool)>,
+    ) {
+        for (path, deleted) in files {
+            if deleted {
+                self.files.remove(path);
+            } else {
+                self.files.insert(path.to_owned(), commit.to_owned());
+            }
+        }
         // Take every moving item out first: renumbering shifts ids along a list.
         let mut moving = Vec::new();
         for change in changes {
@@ -282,9 +298,17 @@ mod tests {
         let v2 = "feature: f\nacceptance:\n  - Inserted first.\n  - Alpha beta gamma.\n  - Delta epsilon zeta.\n";
         let v3 = "feature: f\nacceptance:\n  - Inserted first.\n  - Alpha beta gamma.\n  - Delta epsilon zeta eta.\n";
         let mut lineage = Lineage::default();
-        lineage.apply("c1", &diff_items(&[], &features(v1)));
-        lineage.apply("c2", &diff_items(&features(v1), &features(v2)));
-        lineage.apply("c3", &diff_items(&features(v2), &features(v3)));
+        lineage.apply("c1", &diff_items(&[], &features(v1)), [("a", false)]);
+        lineage.apply(
+            "c2",
+            &diff_items(&features(v1), &features(v2)),
+            [("b", false)],
+        );
+        lineage.apply(
+            "c3",
+            &diff_items(&features(v2), &features(v3)),
+            [("a", true), ("c", false)],
+        );
         let summary: Vec<String> = lineage
             .items
             .iter()
@@ -300,6 +324,13 @@ mod tests {
             summary,
             vec!["f/AC-1 c2 {}", "f/AC-2 c1 {}", "f/AC-3 c1 {\"c3\"}"]
         );
+        // Each file's last change; a deleted file drops out.
+        let files: Vec<(&str, &str)> = lineage
+            .files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(files, vec![("b", "c2"), ("c", "c3")]);
     }
 
     #[test]

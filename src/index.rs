@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::calls::{self, CallSite, Callable};
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{DefKind, Diagnostic, FileFacts, FileKind, Language, Position, Severity};
-use crate::git::{CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
+use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
@@ -323,12 +323,8 @@ fn full(
     } = history_quads(repo, store, snapshot, &history.commits)?;
     quads.extend(commit_quads);
     let mut lineage = Lineage::default();
-    for id in mainline(&history.commits, snapshot.head, None).unwrap_or_default() {
-        lineage.apply(
-            &id.to_string(),
-            item_changes.get(&id).map_or(&[][..], Vec::as_slice),
-        );
-    }
+    let chain = mainline(&history.commits, snapshot.head, None).unwrap_or_default();
+    apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
 
     let target = store.create(lock)?;
     let mut quads_loaded = target.bulk_load(quads)?;
@@ -480,12 +476,7 @@ fn incremental(
         item_changes,
     } = history_quads(repo, store, snapshot, &history.commits)?;
     quads.extend(commit_quads);
-    for id in chain {
-        lineage.apply(
-            &id.to_string(),
-            item_changes.get(&id).map_or(&[][..], Vec::as_slice),
-        );
-    }
+    apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     let written = quads.len() as u64;
     // What the changed files defined and which callers they held before the change, for call
     // resolution.
@@ -820,20 +811,45 @@ fn mainline(
     Some(chain)
 }
 
+/// Applies the commits of `chain` (first-parent, oldest first) to the lineage.
+fn apply_lineage(
+    lineage: &mut Lineage,
+    chain: &[ObjectId],
+    commits: &[CommitInfo],
+    item_changes: &HashMap<ObjectId, Vec<ItemChange>>,
+) {
+    let by_id: HashMap<ObjectId, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
+    for id in chain {
+        let files = by_id.get(id).map_or(&[][..], |c| c.changes.as_slice());
+        lineage.apply(
+            &id.to_string(),
+            item_changes.get(id).map_or(&[][..], Vec::as_slice),
+            files
+                .iter()
+                .map(|f| (f.path.as_str(), f.kind == ChangeKind::Deleted)),
+        );
+    }
+}
+
 /// The lineage as the store holds it.
 fn read_lineage(update: &Update<'_>, iris: &Iris) -> Result<Lineage, IndexError> {
     let query = format!(
-        "SELECT ?req ?introduced ?changed WHERE {{ GRAPH <{}> {{ {{ ?req kg:introducedIn ?introduced }} UNION {{ ?req kg:changedIn ?changed }} }} }}",
+        "SELECT ?req ?introduced ?changed ?file ?last WHERE {{ GRAPH <{}> {{ {{ ?req kg:introducedIn ?introduced }} UNION {{ ?req kg:changedIn ?changed }} UNION {{ ?file kg:lastChangedIn ?last }} }} }}",
         iris.lineage_graph().as_str()
     );
     let requirement = format!("{}req/", iris.base());
     let commit = format!("{}commit/", iris.base());
+    let file = format!("{}file/", iris.base());
     let strip = |term: &Option<Term>, prefix: &str| match term {
         Some(Term::NamedNode(n)) => n.as_str().strip_prefix(prefix).map(graph::decode),
         _ => None,
     };
     let mut lineage = Lineage::default();
     for row in update.select(&query)? {
+        if let (Some(path), Some(last)) = (strip(&row[3], &file), strip(&row[4], &commit)) {
+            lineage.files.insert(path, last);
+            continue;
+        }
         let Some(id) = strip(&row[0], &requirement) else {
             continue;
         };

@@ -195,6 +195,9 @@ pub fn lineage_quads(iris: &Iris, lineage: &Lineage) -> Vec<Quad> {
             w.add(&node, kg::CHANGED_IN, iris.commit(commit));
         }
     }
+    for (path, commit) in &lineage.files {
+        w.add(&iris.file(path), kg::LAST_CHANGED_IN, iris.commit(commit));
+    }
     w.quads
 }
 

@@ -145,6 +145,7 @@ pub mod kg {
         PREVIOUS_TEXT = "previousText",
         INTRODUCED_IN = "introducedIn",
         CHANGED_IN = "changedIn",
+        LAST_CHANGED_IN = "lastChangedIn",
         LINK_TARGET = "linkTarget",
         POINTS_OUTSIDE = "pointsOutside",
         SUBMODULE_COMMIT = "submoduleCommit",

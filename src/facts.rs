@@ -279,6 +279,54 @@ pub struct Call {
     pub line: u32,
 }
 
+/// A name a code file brings into scope from another module: `use crate::scan::{scan, Gateway as
+/// Gw}`, `use crate::f1::*`, `import { check } from './upload'`, `import * as up from './upload'`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Import {
+    /// The module's path segments joined by `/`, without `crate`, `self`, `super`, `.` and `..`
+    /// or a file extension: `scan`, `lib/upload`. Empty for the crate root.
+    pub module: String,
+    /// The imported name; `*` for a glob (`use m::*`) or a namespace (`import * as ns`), and the
+    /// local name for a default import.
+    pub name: String,
+    /// The local name when it differs (`as`).
+    pub alias: Option<String>,
+}
+
+impl Import {
+    /// The name the importing file uses.
+    pub fn local_name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The module's segments.
+    pub fn module_segments(&self) -> Vec<&str> {
+        self.module.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// As stored in the graph: `module::name`, then ` as alias` when there is one.
+    pub fn to_literal(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{}::{} as {alias}", self.module, self.name),
+            None => format!("{}::{}", self.module, self.name),
+        }
+    }
+
+    /// Reads [`Import::to_literal`] back.
+    pub fn from_literal(text: &str) -> Option<Import> {
+        let (path, alias) = match text.split_once(" as ") {
+            Some((path, alias)) => (path, Some(alias.to_owned())),
+            None => (text, None),
+        };
+        let (module, name) = path.rsplit_once("::")?;
+        Some(Import {
+            module: module.to_owned(),
+            name: name.to_owned(),
+            alias,
+        })
+    }
+}
+
 /// A Markdown section: a heading and everything up to the next heading of the same or higher level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocSection {
@@ -310,6 +358,9 @@ pub struct FileFacts {
     pub references: Vec<Reference>,
     pub mentions: Vec<Mention>,
     pub calls: Vec<Call>,
+    /// What a code file imports, for call resolution.
+    #[serde(default)]
+    pub imports: Vec<Import>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -329,6 +380,7 @@ impl FileFacts {
             references: Vec::new(),
             mentions: Vec::new(),
             calls: Vec::new(),
+            imports: Vec::new(),
             diagnostics: Vec::new(),
         }
     }

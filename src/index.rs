@@ -16,7 +16,9 @@ use rayon::prelude::*;
 
 use crate::calls::{self, CallSite, Callable};
 use crate::config::{CONFIG_FILE, Config, ConfigError};
-use crate::facts::{DefKind, Diagnostic, FileFacts, FileKind, Language, Position, Severity};
+use crate::facts::{
+    DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
+};
 use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
@@ -311,9 +313,9 @@ fn full(
         .with_max_len(1)
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
-    let (callables, sites) = call_graph_input(&all.iter().collect::<Vec<_>>(), &snapshot.iris);
+    let input = call_graph_input(&all.iter().collect::<Vec<_>>(), &snapshot.iris);
     quads.extend(
-        calls::resolve(&callables, &sites)
+        calls::resolve(&input.callables, &input.sites, &input.imports)
             .iter()
             .map(|edge| graph::call_quad(&snapshot.iris, edge)),
     );
@@ -1077,13 +1079,26 @@ fn defined_in_store(update: &Update<'_>) -> Result<Defined, IndexError> {
 const CALLABLE_KINDS: [DefKind; 3] = [DefKind::Function, DefKind::Method, DefKind::Class];
 
 /// The callables and call sites of parsed files, for call resolution.
-fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> (Vec<Callable>, Vec<CallSite>) {
+/// What call resolution needs: definitions that can be called, call sites, and each code file's
+/// imports by path.
+#[derive(Default)]
+struct CallGraphInput {
+    callables: Vec<Callable>,
+    sites: Vec<CallSite>,
+    imports: HashMap<String, Vec<Import>>,
+}
+
+fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> CallGraphInput {
     let mut callables = Vec::new();
     let mut sites = Vec::new();
+    let mut imports = HashMap::new();
     for facts in all {
         let FileKind::Code(language) = facts.kind else {
             continue;
         };
+        if !facts.imports.is_empty() {
+            imports.insert(facts.path.clone(), facts.imports.clone());
+        }
         let language = language.tag();
         let ids: Vec<String> = facts
             .definitions
@@ -1127,7 +1142,11 @@ fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> (Vec<Callable>, Vec<Call
             });
         }
     }
-    (callables, sites)
+    CallGraphInput {
+        callables,
+        sites,
+        imports,
+    }
 }
 
 /// The definition names and callers of the changed files before a change.
@@ -1149,7 +1168,7 @@ fn update_calls(
     let string = cell;
     let values = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
     let literal = |text: &str| oxigraph::model::Literal::new_simple_literal(text).to_string();
-    let (_, new_sites) = call_graph_input(changed_facts, iris);
+    let new_sites = call_graph_input(changed_facts, iris).sites;
     let mut names: HashSet<String> = before.names.clone();
     for facts in changed_facts {
         names.extend(facts.definitions.iter().map(|d| d.name.clone()));
@@ -1193,10 +1212,29 @@ fn update_calls(
             })
             .collect()
     };
-    let called: BTreeSet<String> = sites
-        .iter()
-        .map(|s| calls::called_name(&s.callee).to_owned())
-        .collect();
+    // The imports of the files those callers are in.
+    let paths: BTreeSet<&str> = sites.iter().map(|s| s.path.as_str()).collect();
+    let mut imports: HashMap<String, Vec<Import>> = HashMap::new();
+    if !paths.is_empty() {
+        let files = values(&mut paths.iter().map(|p| format!("<{}>", iris.file(p).as_str())));
+        for row in update.select(&format!(
+            "SELECT ?path ?import WHERE {{ VALUES ?file {{ {files} }} ?file kg:path ?path ; kg:imports ?import }}"
+        ))? {
+            if let (Some(path), Some(import)) = (string(&row[0]), string(&row[1]))
+                && let Some(import) = Import::from_literal(&import)
+            {
+                imports.entry(path).or_default().push(import);
+            }
+        }
+    }
+    // The names they call, and those their aliases stand for.
+    let mut called: BTreeSet<String> = BTreeSet::new();
+    for site in &sites {
+        let name = calls::called_name(&site.callee);
+        called.insert(name.to_owned());
+        let imports = imports.get(&site.path).map_or(&[][..], Vec::as_slice);
+        called.extend(calls::aliased_names(&site.callee, imports).map(str::to_owned));
+    }
     let callables: Vec<Callable> = if called.is_empty() {
         Vec::new()
     } else {
@@ -1225,7 +1263,7 @@ fn update_calls(
             })
             .collect()
     };
-    let wanted: HashSet<Quad> = calls::resolve(&callables, &sites)
+    let wanted: HashSet<Quad> = calls::resolve(&callables, &sites, &imports)
         .iter()
         .map(|edge| graph::call_quad(iris, edge))
         .collect();

@@ -24,7 +24,7 @@ use oxigraph::store::Store;
 use crate::graph::vocab;
 
 /// The version of the graph's shape. A store written with another format is rebuilt.
-pub const INDEX_FORMAT: i64 = 4;
+pub const INDEX_FORMAT: i64 = 5;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,8 @@
 ; Definitions, comments and call sites in Rust. kg reads the captures by name:
 ;   @definition.<kind> is the whole definition, @name its name (impls are named from their type),
-;   @comment any comment, @call the callee of a call. Everything else (qualified names, which
-;   definition a comment belongs to, test attributes) is worked out in src/parse/code.rs.
+;   @comment any comment, @call the callee of a call, @import a use tree. Everything else
+;   (qualified names, which definition a comment belongs to, test attributes, expanding use trees)
+;   is worked out in src/parse/code.rs.
 
 (mod_item name: (identifier) @name) @definition.module
 (function_item name: (identifier) @name) @definition.function
@@ -27,3 +28,6 @@
 ; Calls inside macro arguments (assert!, vec!, format!) are only tokens to tree-sitter:
 ; an identifier directly followed by a parenthesised token tree is taken as a call.
 (token_tree (identifier) @call . (token_tree))
+
+; Imports, for call resolution: the use tree, expanded in src/parse/code.rs.
+(use_declaration argument: (_) @import)

@@ -1,7 +1,8 @@
 ; Definitions, comments and call sites in TypeScript and TSX. kg reads the captures by name:
 ;   @definition.<kind> is the whole definition, @name its name, @comment any comment,
 ;   @call the callee of a call (test calls such as describe/it/test are recognised from these in
-;   test files), @call.arguments its arguments. The rest is worked out in src/parse/code.rs.
+;   test files), @call.arguments its arguments, @import an import statement. The rest is worked
+;   out in src/parse/code.rs.
 
 (function_declaration name: (identifier) @name) @definition.function
 (generator_function_declaration name: (identifier) @name) @definition.function
@@ -33,3 +34,6 @@
 
 (call_expression function: (_) @call arguments: (_) @call.arguments)
 (new_expression constructor: (_) @call)
+
+; Imports, for call resolution: the whole statement, read in src/parse/code.rs.
+(import_statement) @import

@@ -273,7 +273,15 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
             if name != call.callee {
                 w.text(&caller, kg::CALLS_BARE_NAME, name);
             }
+            // So is a call through an import alias (`use a::check as c; c()`), by the name it
+            // imports.
+            for name in crate::calls::aliased_names(&call.callee, &facts.imports) {
+                w.text(&caller, kg::CALLS_BARE_NAME, name);
+            }
         }
+    }
+    for import in &facts.imports {
+        w.text(&file, kg::IMPORTS, &import.to_literal());
     }
 
     for reference in &facts.references {

@@ -107,6 +107,7 @@ pub mod kg {
         PARENT = "parent",
         CALLS_NAME = "callsName",
         CALLS_BARE_NAME = "callsBareName",
+        IMPORTS = "imports",
         CALLS = "calls",
         CALLS_AMBIGUOUS = "callsAmbiguous",
         HEADING_PATH = "headingPath",

@@ -13,7 +13,8 @@ use std::sync::OnceLock;
 use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator, Tree};
 
 use crate::facts::{
-    Anchor, Call, DefKind, Definition, FileFacts, Language, Position, Reference, Relation, Severity,
+    Anchor, Call, DefKind, Definition, FileFacts, Import, Language, Position, Reference, Relation,
+    Severity,
 };
 
 use super::refs::{self, MarkerSyntax};
@@ -41,6 +42,7 @@ enum Role {
     Comment,
     Call,
     CallArguments,
+    Import,
     Other,
 }
 
@@ -91,6 +93,7 @@ impl LanguageQuery {
                 "comment" => Role::Comment,
                 "call" => Role::Call,
                 "call.arguments" => Role::CallArguments,
+                "import" => Role::Import,
                 other => other
                     .strip_prefix("definition.")
                     .and_then(def_kind)
@@ -179,6 +182,7 @@ impl<'q> CodeParser<'q> {
         let mut raw: BTreeMap<(usize, usize), RawDefinition> = BTreeMap::new();
         let mut comments = Vec::new();
         let mut calls: Vec<(Node, Option<Node>)> = Vec::new();
+        let mut imports = Vec::new();
         let mut matches = self.cursor.matches(&lq.query, tree.root_node(), source);
         while let Some(m) = matches.next() {
             let mut definition = None;
@@ -192,6 +196,7 @@ impl<'q> CodeParser<'q> {
                     Role::Comment => comments.push(capture.node),
                     Role::Call => call = Some(capture.node),
                     Role::CallArguments => arguments = Some(capture.node),
+                    Role::Import => imports.push(capture.node),
                     Role::Other => {}
                 }
             }
@@ -264,10 +269,31 @@ impl<'q> CodeParser<'q> {
         };
         assemble_definitions(&raw, separator, facts);
 
+        for node in imports {
+            match language {
+                Language::Rust => expand_use(&[], node_text(node, source), &mut facts.imports),
+                Language::TypeScript | Language::Tsx => {
+                    typescript_imports(node, source, &mut facts.imports);
+                }
+            }
+        }
+        facts.imports.sort();
+        facts.imports.dedup();
+        // `up.check()` names a module when `up` is a namespace import: keep the qualifier then.
+        let namespaces: Vec<&str> = facts
+            .imports
+            .iter()
+            .filter(|i| i.name == "*")
+            .filter_map(|i| i.alias.as_deref())
+            .collect();
+        let mut named_calls = Vec::new();
         for callee in plain_calls {
-            let Some(name) = callee_name(callee, source) else {
+            let Some(name) = callee_name(callee, source, &namespaces) else {
                 continue;
             };
+            named_calls.push((callee, name));
+        }
+        for (callee, name) in named_calls {
             // `Ok(..)`, `Some(..)`, `Point(..)`: tuple structs and variants, not functions.
             let last = name.rsplit("::").next().unwrap_or(&name);
             if language == Language::Rust && last.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -448,13 +474,156 @@ fn string_content(node: Node, source: &[u8]) -> String {
 /// The callee as written, without `self.`/`this.` receivers or arguments: `check_size`,
 /// `Gateway::new`, `crate::scan::scan_for_malware`, `render`.
 /// Returns `None` for callees that are not names (`f()()`, `(a || b)()`, `it.each(t)(...)`).
-fn callee_name(callee: Node, source: &[u8]) -> Option<String> {
+fn callee_name(callee: Node, source: &[u8], namespaces: &[&str]) -> Option<String> {
     let node = match callee.kind() {
-        "member_expression" => callee.child_by_field_name("property")?,
+        "member_expression" => {
+            let property = callee.child_by_field_name("property")?;
+            let object = callee.child_by_field_name("object")?;
+            let qualifier = node_text(object, source);
+            if object.kind() == "identifier" && namespaces.contains(&qualifier) {
+                return Some(format!("{qualifier}.{}", node_text(property, source)));
+            }
+            property
+        }
         "identifier" | "scoped_identifier" | "field_identifier" => callee,
         _ => return None,
     };
     Some(node_text(node, source).split_whitespace().collect())
+}
+
+/// Expands a Rust use tree (`crate::scan::{self, scan, Gateway as Gw, sub::*}`) under `prefix`
+/// into imports, one a name.
+fn expand_use(prefix: &[&str], text: &str, out: &mut Vec<Import>) {
+    let text = text.trim();
+    if let Some(open) = text.find('{') {
+        let head = text[..open].trim().trim_end_matches("::");
+        let inner = text[open + 1..].trim_end();
+        let inner = inner.strip_suffix('}').unwrap_or(inner);
+        let mut path = prefix.to_vec();
+        path.extend(head.split("::").map(str::trim).filter(|s| !s.is_empty()));
+        for item in split_top_level(inner) {
+            expand_use(&path, item, out);
+        }
+        return;
+    }
+    let (path_text, alias) = match text.rsplit_once(" as ") {
+        Some((path, alias)) => (path, Some(alias.trim())),
+        None => (text, None),
+    };
+    let mut path = prefix.to_vec();
+    path.extend(
+        path_text
+            .split("::")
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    );
+    // `a::{self}` imports the module `a` itself.
+    if path.last() == Some(&"self") {
+        path.pop();
+    }
+    let Some((name, module)) = path.split_last() else {
+        return;
+    };
+    if matches!(*name, "crate" | "self" | "super") {
+        return;
+    }
+    let module: Vec<&str> = module
+        .iter()
+        .copied()
+        .filter(|s| !matches!(*s, "crate" | "self" | "super"))
+        .collect();
+    out.push(Import {
+        module: module.join("/"),
+        name: (*name).to_owned(),
+        alias: alias.filter(|a| *a != "_" && a != name).map(str::to_owned),
+    });
+}
+
+/// Splits a use list at its top-level commas.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+/// The imports of a TypeScript `import` statement: default, namespace and named.
+fn typescript_imports(statement: Node, source: &[u8], out: &mut Vec<Import>) {
+    let Some(from) = statement.child_by_field_name("source") else {
+        return;
+    };
+    let module = typescript_module(&string_content(from, source));
+    let import = |name: &str, alias: Option<&str>| Import {
+        module: module.clone(),
+        name: name.to_owned(),
+        alias: alias.filter(|a| *a != name).map(str::to_owned),
+    };
+    let mut cursor = statement.walk();
+    for clause in statement.named_children(&mut cursor) {
+        if clause.kind() != "import_clause" {
+            continue;
+        }
+        let mut parts = clause.walk();
+        for part in clause.named_children(&mut parts) {
+            match part.kind() {
+                // A default import: its local name is the best guess at what it names.
+                "identifier" => out.push(import(node_text(part, source), None)),
+                "namespace_import" => {
+                    let mut inner = part.walk();
+                    let alias = part
+                        .named_children(&mut inner)
+                        .find(|n| n.kind() == "identifier")
+                        .map(|n| node_text(n, source));
+                    out.push(import("*", alias));
+                }
+                "named_imports" => {
+                    let mut specs = part.walk();
+                    for spec in part.named_children(&mut specs) {
+                        let Some(name) = spec.child_by_field_name("name") else {
+                            continue;
+                        };
+                        let alias = spec
+                            .child_by_field_name("alias")
+                            .map(|a| node_text(a, source));
+                        out.push(import(node_text(name, source), alias));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A module specifier as path segments: `../lib/upload.js` is `lib/upload`, `./upload/index`
+/// is `upload`.
+fn typescript_module(specifier: &str) -> String {
+    let mut segments: Vec<&str> = specifier
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .collect();
+    if let Some(last) = segments.last_mut() {
+        for extension in [".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"] {
+            if let Some(stem) = last.strip_suffix(extension) {
+                *last = stem;
+                break;
+            }
+        }
+    }
+    if segments.len() > 1 && segments.last() == Some(&"index") {
+        segments.pop();
+    }
+    segments.join("/")
 }
 
 fn node_text<'s>(node: Node, source: &'s [u8]) -> &'s str {
@@ -745,6 +914,49 @@ mod tests {
                 "tests::checks -> Gateway::new @32",
             ]
         );
+    }
+
+    fn imports(facts: &FileFacts) -> Vec<String> {
+        facts.imports.iter().map(Import::to_literal).collect()
+    }
+
+    // verifies: trace/calls
+    #[test]
+    fn rust_use_trees_expand_to_one_import_a_name() {
+        let text = "use crate::scan::{self, scan, Gateway as Gw, sub::{deep::*, x as _}};\nuse super::*;\nuse kg::calls::resolve;\nfn f() { use std::io; }\n";
+        let facts = parse("tests/t.rs", Language::Rust, true, text);
+        assert_eq!(
+            imports(&facts),
+            vec![
+                "::*",
+                "::scan",
+                "kg/calls::resolve",
+                "scan::Gateway as Gw",
+                "scan::scan",
+                "scan/sub::x",
+                "scan/sub/deep::*",
+                "std::io",
+            ]
+        );
+    }
+
+    // verifies: trace/calls
+    #[test]
+    fn typescript_imports_and_namespace_calls() {
+        let text = "import check, { validate, upload as send } from '../lib/upload.js';\nimport * as gw from './gateway/index';\nimport type { T } from './types';\ngw.open();\nclient.close();\n";
+        let facts = parse("src/app.ts", Language::TypeScript, false, text);
+        assert_eq!(
+            imports(&facts),
+            vec![
+                "gateway::* as gw",
+                "lib/upload::check",
+                "lib/upload::upload as send",
+                "lib/upload::validate",
+                "types::T",
+            ]
+        );
+        let callees: Vec<&str> = facts.calls.iter().map(|c| c.callee.as_str()).collect();
+        assert_eq!(callees, vec!["gw.open", "close"]);
     }
 
     #[test]

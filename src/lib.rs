@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod facts;
 pub mod git;
 pub mod graph;

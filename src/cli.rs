@@ -52,6 +52,9 @@ enum Command {
     /// The traceability matrix: what implements, verifies and documents each item, and what is
     /// stale; with --check, a CI gate (exit 1 when the policy fails)
     Trace(TraceArgs),
+    /// What a change touches: the criteria behind the changed code, the tests to run, the docs to
+    /// review and the spec changes, each with the path that selected it
+    Impact(ImpactArgs),
     /// Write the whole graph as N-Quads or TriG
     Export {
         /// The RDF syntax
@@ -130,6 +133,34 @@ struct TraceArgs {
     /// Also fail on items reworded after their code last changed
     #[arg(long)]
     fail_on_stale: bool,
+
+    /// Do not bring the index up to date first
+    #[arg(long)]
+    no_refresh: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ImpactArgs {
+    /// A revision range (BASE..HEAD, BASE...HEAD) or one commit; without one, the uncommitted
+    /// changes of the work tree against HEAD
+    #[arg(value_name = "RANGE")]
+    range: Option<String>,
+
+    /// Read a unified diff from FILE (`-` for stdin), against the indexed HEAD
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "staged"])]
+    diff: Option<PathBuf>,
+
+    /// The staged changes (the index against HEAD) instead of the work tree's
+    #[arg(long, conflicts_with = "range")]
+    staged: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: report::ImpactFormat,
+
+    /// Exit 1 when the change has untraced definitions or changes a spec
+    #[arg(long, value_delimiter = ',', value_parser = ["untraced", "spec-change"])]
+    fail_on: Vec<String>,
 
     /// Do not bring the index up to date first
     #[arg(long)]
@@ -241,6 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Trace(args) => trace(&cli, args),
+        Command::Impact(args) => impact(&cli, args),
         Command::Export {
             format,
             output,
@@ -309,6 +341,62 @@ fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("kg trace --check: {} failures", failures.len());
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn impact(cli: &Cli, args: &ImpactArgs) -> anyhow::Result<ExitCode> {
+    use crate::impact::Source;
+    // Read the diff first: a bad one is an error before any indexing.
+    let source = match (&args.diff, &args.range) {
+        (Some(path), _) => {
+            let name = path.display().to_string();
+            let text = if name == "-" {
+                let mut text = String::new();
+                io::Read::read_to_string(&mut io::stdin().lock(), &mut text)
+                    .context("cannot read the diff from stdin")?;
+                text
+            } else {
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?
+            };
+            crate::diff::parse_patch(&text, &name)?;
+            Source::Patch { text, name }
+        }
+        (None, Some(range)) => Source::Range(range.clone()),
+        (None, None) if args.staged => Source::Staged,
+        (None, None) => Source::WorkTree,
+    };
+    let (store, base) = open_index(cli, !args.no_refresh)?;
+    let repo = open_repo(cli)?;
+    let Some(state) = store.state()? else {
+        bail!("the index records no commit: run `kg index --force`");
+    };
+    let head = repo.resolve_commit(&state.commit)?;
+    let config = index::head_config(&repo)?;
+    let (changes, diagnostics) = crate::impact::read_changes(&repo, head, &config.rules, &source)?;
+    let docs = crate::impact::doc_texts(&store, &repo)?;
+    let iris = crate::graph::Iris::new(base);
+    let context = crate::impact::Context {
+        store: &store,
+        iris: &iris,
+        config: &config,
+        docs: &docs,
+    };
+    let report = crate::impact::analyze(&context, &changes, diagnostics)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    report::write_impact(&report, args.format, &mut out)?;
+    out.flush()?;
+    let mut failures = Vec::new();
+    if args.fail_on.iter().any(|f| f == "untraced") && !report.untraced.is_empty() {
+        failures.push(format!("{} untraced definitions", report.untraced.len()));
+    }
+    if args.fail_on.iter().any(|f| f == "spec-change") && !report.spec_changes.is_empty() {
+        failures.push(format!("{} spec changes", report.spec_changes.len()));
+    }
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("kg impact: {}", failures.join(", "));
         Ok(ExitCode::from(1))
     }
 }

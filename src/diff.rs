@@ -57,7 +57,9 @@ impl FileDiff {
             change
                 .removed
                 .extend(hunk.before.start + 1..hunk.before.end + 1);
-            change.added.extend(hunk.after.start + 1..hunk.after.end + 1);
+            change
+                .added
+                .extend(hunk.after.start + 1..hunk.after.end + 1);
             // Replaced lines sit at the first line they replace; inserted ones after the line
             // before them.
             let anchor = if hunk.before.is_empty() {
@@ -65,7 +67,9 @@ impl FileDiff {
             } else {
                 hunk.before.start + 1
             };
-            change.added_at_old.extend(hunk.after.clone().map(|_| anchor));
+            change
+                .added_at_old
+                .extend(hunk.after.clone().map(|_| anchor));
         }
         change.old_text = old_text;
         change.new_text = new_text;
@@ -143,7 +147,8 @@ pub fn parse_patch(text: &str, source_name: &str) -> Result<Patch, PatchError> {
                 new_path: new,
                 ..PatchFile::default()
             });
-        } else if line.starts_with("--- ") && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ "))
+        } else if line.starts_with("--- ")
+            && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ "))
         {
             // A diff without `diff --git` lines starts a file here; with them, this confirms
             // the paths (and says which side is /dev/null).
@@ -219,9 +224,7 @@ pub fn parse_patch(text: &str, source_name: &str) -> Result<Patch, PatchError> {
                 if old_left < old_use || new_left < new_use {
                     return Err(error(
                         i + 1,
-                        format!(
-                            "the hunk at line {number} has more lines than its header counts"
-                        ),
+                        format!("the hunk at line {number} has more lines than its header counts"),
                     ));
                 }
                 old_left -= old_use;
@@ -487,8 +490,8 @@ Binary files a/logo.png and b/logo.png differ
                 "Some(\"logo.png\") -> Some(\"logo.png\"), 0 hunks, binary",
             ]
         );
-        let (change, problem) = patch.files[0]
-            .to_file_diff(Some("fn a() {\n    old();\n}\n\nfn b() {}\n".to_owned()));
+        let (change, problem) =
+            patch.files[0].to_file_diff(Some("fn a() {\n    old();\n}\n\nfn b() {}\n".to_owned()));
         assert_eq!(problem, None);
         assert_eq!(change.removed, vec![2]);
         assert_eq!(change.added, vec![2, 3]);
@@ -505,12 +508,15 @@ Binary files a/logo.png and b/logo.png differ
     #[test]
     fn a_patch_that_does_not_apply_still_says_which_lines_changed() {
         let patch = parse_patch(GIT_DIFF, "diff").unwrap();
-        let (change, problem) = patch.files[0].to_file_diff(Some("fn a() {\n    other();\n}\n".to_owned()));
+        let (change, problem) =
+            patch.files[0].to_file_diff(Some("fn a() {\n    other();\n}\n".to_owned()));
         assert_eq!(change.new_text, None);
         assert_eq!(change.removed, vec![2]);
         assert_eq!(change.added_at_old, vec![2, 2]);
         assert!(
-            problem.unwrap().contains("does not match line 2 of the file"),
+            problem
+                .unwrap()
+                .contains("does not match line 2 of the file"),
             "the message names the line"
         );
     }
@@ -520,9 +526,21 @@ Binary files a/logo.png and b/logo.png differ
     fn malformed_diffs_are_errors_with_a_line() {
         let cases = [
             ("@@ -1 +1 @@\n-a\n+b\n", 1, "before any file header"),
-            ("--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n+b\n", 3, "ends early"),
-            ("--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\nzzz\n", 5, "expected a hunk line"),
-            ("--- a/x\n+++ b/x\n@@ -x +1 @@\n", 3, "malformed hunk header"),
+            (
+                "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n+b\n",
+                3,
+                "ends early",
+            ),
+            (
+                "--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\nzzz\n",
+                5,
+                "expected a hunk line",
+            ),
+            (
+                "--- a/x\n+++ b/x\n@@ -x +1 @@\n",
+                3,
+                "malformed hunk header",
+            ),
             ("hello\nworld\n", 1, "no file changes found"),
         ];
         for (text, line, message) in cases {

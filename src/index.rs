@@ -394,7 +394,7 @@ fn incremental(
     if !repo.is_ancestor(old, snapshot.head)? {
         return Ok(None);
     }
-    let changes = repo.diff_commits(old, snapshot.head)?;
+    let changes = repo.diff_commits(Some(old), snapshot.head)?;
     if changes.iter().any(|c| c.path == CONFIG_FILE) {
         return Ok(None);
     }

@@ -13,6 +13,7 @@ pub mod facts;
 pub mod git;
 pub mod graph;
 pub mod history;
+pub mod impact;
 pub mod index;
 pub mod parse;
 pub mod query;

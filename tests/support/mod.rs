@@ -122,21 +122,26 @@ impl Fixture {
             if let Ok(base) = std::fs::read_to_string(step.join(".from")) {
                 copy_tree(&fixture_dir(base.trim()), &fixture.root);
             }
-            copy_tree(step, &fixture.root);
-            for meta in [".message", ".delete", ".from"] {
-                let _ = std::fs::remove_file(fixture.root.join(meta));
-            }
-            if let Ok(list) = std::fs::read_to_string(step.join(".delete")) {
-                for path in list.lines().filter(|l| !l.trim().is_empty()) {
-                    std::fs::remove_file(fixture.root.join(path.trim()))
-                        .expect("delete a listed path");
-                }
-            }
+            fixture.overlay(step);
             let message = std::fs::read_to_string(step.join(".message"))
                 .unwrap_or_else(|_| step.file_name().unwrap().to_string_lossy().into_owned());
             fixture.commit_all(&message, n as u32);
         }
         fixture
+    }
+
+    /// Writes the files of `dir` over the work tree and removes the paths its `.delete` lists
+    /// (without committing).
+    pub fn overlay(&self, dir: &Path) {
+        copy_tree(dir, &self.root);
+        for meta in [".message", ".delete", ".from"] {
+            let _ = std::fs::remove_file(self.root.join(meta));
+        }
+        if let Ok(list) = std::fs::read_to_string(dir.join(".delete")) {
+            for path in list.lines().filter(|l| !l.trim().is_empty()) {
+                std::fs::remove_file(self.root.join(path.trim())).expect("delete a listed path");
+            }
+        }
     }
 
     /// Writes a file (creating directories) in the work tree.
@@ -186,6 +191,34 @@ pub fn kg_in(dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .output()
         .expect("kg runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs kg in the fixture (store in its scratch directory) with `input` on stdin.
+pub fn kg_stdin(fixture: &Fixture, args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let store = fixture.scratch.join("store");
+    let mut child = isolated(env!("CARGO_BIN_EXE_kg"), &fixture.root)
+        .arg("--store")
+        .arg(&store)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kg runs");
+    child
+        .stdin
+        .take()
+        .expect("a stdin pipe")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("kg finishes");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),

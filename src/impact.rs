@@ -1250,7 +1250,9 @@ struct Linked {
     node: Node,
 }
 
-/// The index at HEAD, as the analysis asks it.
+/// The index at HEAD, as the analysis asks it: every question names the nodes it is about
+/// (`VALUES`), so its cost follows the size of the change, not of the repository.
+// implements: impact/NFR-performance-1
 struct Graph<'a> {
     store: &'a ReadStore,
 }

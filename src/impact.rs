@@ -601,20 +601,12 @@ pub fn analyze(
             continue;
         }
         if t.node.is_test && !t.removed {
-            tests.insert(
-                t.iri.clone(),
-                ImpactTest {
-                    path: t.node.path.clone(),
-                    line: t.node.line,
-                    symbol: t.node.name.clone(),
-                    distance: 0,
-                    why: format!("{head}: the test itself changed"),
-                    filter: t.node.filter(),
-                },
-            );
+            let why = format!("{head}: the test itself changed");
+            offer_test(&mut tests, &t.iri, &t.node, 0, why);
         }
         // Through callers: items when the definition itself reaches none; tests always.
-        for chain in callers_of(&t.iri, &callers) {
+        let chains = callers_of(&t.iri, &callers);
+        for chain in &chains {
             let Some((last, _)) = chain.last() else {
                 continue;
             };
@@ -650,7 +642,7 @@ pub fn analyze(
             }
         }
         let reaches = reached
-            || callers_of(&t.iri, &callers).iter().any(|chain| {
+            || chains.iter().any(|chain| {
                 chain
                     .last()
                     .is_some_and(|(last, _)| caller_links.contains_key(last.as_str()))
@@ -665,11 +657,11 @@ pub fn analyze(
     }
 
     // Tests that verify an item the change reached through its implementation.
-    let verified: Vec<&ImpactItem> = items
-        .values()
-        .filter(|i| through_code.contains(&i.id))
+    let verified: Vec<String> = through_code
+        .iter()
+        .filter(|id| items.contains_key(*id))
+        .cloned()
         .collect();
-    let verified: Vec<String> = verified.iter().map(|i| i.id.clone()).collect();
     for linked in graph.linked_to(context.iris, &verified, &["verifies"])? {
         let Some(reason) = items.get(&linked.item) else {
             continue;

@@ -268,7 +268,10 @@ fn dogfood_kg_traces_its_own_specs() {
         "{features}"
     );
     assert!(features.contains("trace,specs/trace.yaml:1,"), "{features}");
-    assert!(features.contains("impact,specs/impact.yaml:1,"), "{features}");
+    assert!(
+        features.contains("impact,specs/impact.yaml:1,"),
+        "{features}"
+    );
     // kg's own CI gate.
     let gate = kg_in(
         root,

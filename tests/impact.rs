@@ -230,3 +230,42 @@ fn the_gate_fails_on_untraced_code_and_spec_changes() {
         run.stderr
     );
 }
+
+// verifies: impact/docs
+#[test]
+fn docs_that_name_a_changed_definition_or_its_path() {
+    let fixture = base();
+    fixture.write(
+        "docs/internals.md",
+        "# Internals\n\n## Scanning\n\nEvery upload goes through `scan_for_malware()`.\n\n## Layout\n\nThe scanner lives in backend/src/scan.rs.\n\n## Other\n\nNothing about scanning here: rescan_for_malware_x is another name.\n",
+    );
+    fixture.commit_all("Describe the internals", 2);
+    let path = fixture.root.join("backend/src/scan.rs");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "return Err(UploadError::Malware);",
+        "return Err(UploadError::Malware); // a signature matched",
+    );
+    std::fs::write(&path, text).unwrap();
+    let report = json(&fixture.kg(&["--quiet", "impact", "--format", "json"]).ok());
+    let named: Vec<(&str, &str)> = report["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["path"] == "docs/internals.md")
+        .map(|d| (d["section"].as_str().unwrap(), d["why"].as_str().unwrap()))
+        .collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert_eq!(named[1].0, "Internals > Layout");
+    assert!(
+        named[1]
+            .1
+            .starts_with("backend/src/scan.rs (changed) -> named in")
+    );
+    assert_eq!(named[0].0, "Internals > Scanning");
+    assert!(
+        named[0]
+            .1
+            .contains("fn scan_for_malware (line 12 changed) -> named in docs/internals.md:5"),
+        "{named:?}"
+    );
+}

@@ -134,8 +134,20 @@ pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, Store
     let selected = |id: &str, feature: &str| {
         filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
     };
+    // The three queries are independent: run them side by side (each is one thread's work).
+    let join = |handle: std::thread::ScopedJoinHandle<'_, Result<Rows, StoreError>>| {
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    };
+    let (item_rows, link_rows, diagnostic_rows) = std::thread::scope(|scope| {
+        let links = scope.spawn(|| named(store, "trace-links"));
+        let diagnostics = scope.spawn(|| store.select(DIAGNOSTICS, "kg's diagnostics query"));
+        let items = named(store, "trace-items");
+        (items, join(links), join(diagnostics))
+    });
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
-    for row in named(store, "trace-items")? {
+    for row in item_rows? {
         let (Some(id), Some(feature)) = (text(&row[0]), text(&row[1])) else {
             continue;
         };
@@ -165,7 +177,7 @@ pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, Store
             stale_evidence,
         });
     }
-    for row in named(store, "trace-links")? {
+    for row in link_rows? {
         let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
             continue;
         };
@@ -193,8 +205,7 @@ pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, Store
             deduplicate(links);
         }
     }
-    let mut diagnostics: Vec<DiagnosticRow> = store
-        .select(DIAGNOSTICS, "kg's diagnostics query")?
+    let mut diagnostics: Vec<DiagnosticRow> = diagnostic_rows?
         .iter()
         .map(|row| DiagnosticRow {
             severity: text(&row[0]).unwrap_or_default(),

@@ -46,6 +46,9 @@ enum Command {
         /// Rebuild even when the index is up to date
         #[arg(long)]
         force: bool,
+        /// Print each stage's wall time and items per second on stderr
+        #[arg(long)]
+        timings: bool,
     },
     /// Run a SPARQL query: inline text, a file, or the name of a shipped query
     Query(QueryArgs),
@@ -200,17 +203,22 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Index { force } => {
+        Command::Index { force, timings } => {
             let repo = open_repo(&cli)?;
             let store = index::store_dir(&repo, cli.store.as_deref());
-            match index::ensure_index(&repo, &store, *force, |m| eprintln!("kg: {m}"))? {
+            let outcome =
+                index::ensure_index(&repo, &store, *force, !cli.quiet, |m| eprintln!("kg: {m}"))?;
+            match outcome {
                 Outcome::UpToDate(state) => {
                     if !cli.quiet {
                         eprintln!("index is up to date with {}", short(&state.commit));
                     }
                 }
                 Outcome::Indexed(summary) => {
-                    report::write_summary(&summary, cli.quiet, &mut io::stderr())?
+                    report::write_summary(&summary, cli.quiet, &mut io::stderr())?;
+                    if *timings {
+                        report::write_timings(&summary.stages, summary.elapsed, &mut io::stderr())?;
+                    }
                 }
                 Outcome::Unborn => eprintln!("kg: nothing to index: HEAD has no commits yet"),
             }
@@ -472,7 +480,9 @@ fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
     let repo = open_repo(cli)?;
     let store_dir = index::store_dir(&repo, cli.store.as_deref());
     if refresh {
-        match index::ensure_index(&repo, &store_dir, false, |m| eprintln!("kg: {m}"))? {
+        match index::ensure_index(&repo, &store_dir, false, !cli.quiet, |m| {
+            eprintln!("kg: {m}")
+        })? {
             Outcome::Indexed(summary) => {
                 report::write_summary(&summary, cli.quiet, &mut io::stderr())?
             }

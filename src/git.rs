@@ -293,7 +293,12 @@ impl Repo {
     /// Every commit reachable from `tip` but not from `hidden`, each diffed against its first
     /// parent. The walk is sequential; reading and diffing commits runs on all cores, with a fresh
     /// tree-diff recorder per commit and an object cache per thread.
-    pub fn history(&self, tip: ObjectId, hidden: Option<ObjectId>) -> Result<History, GitError> {
+    pub fn history(
+        &self,
+        tip: ObjectId,
+        hidden: Option<ObjectId>,
+        tick: &dyn crate::progress::Tick,
+    ) -> Result<History, GitError> {
         let repo = self.local();
         let walk_error =
             |e: &dyn std::fmt::Display| GitError::Head(format!("cannot walk history: {e}"));
@@ -307,12 +312,17 @@ impl Repo {
             let info = info.map_err(|e| walk_error(&e))?;
             walked.push((info.id, info.parent_ids.iter().copied().collect::<Vec<_>>()));
         }
+        tick.total(walked.len() as u64);
         let commits = walked
             .par_iter()
             .with_min_len(64)
             .map_init(
                 || (self.local(), gix::diff::tree::State::default()),
-                |(repo, state), (id, parents)| read_commit(repo, state, *id, parents, shallow),
+                |(repo, state), (id, parents)| {
+                    let commit = read_commit(repo, state, *id, parents, shallow);
+                    tick.inc(1);
+                    commit
+                },
             )
             .collect::<Result<Vec<_>, GitError>>()?;
         Ok(History { commits, shallow })

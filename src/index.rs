@@ -24,6 +24,7 @@ use crate::graph::history::{LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
+use crate::progress::{StageTime, Stages, Tick};
 use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
@@ -61,6 +62,8 @@ pub struct Summary {
     pub quads: u64,
     pub diagnostics: Vec<Diagnostic>,
     pub elapsed: Duration,
+    /// Each stage's wall time and items, in order.
+    pub stages: Vec<StageTime>,
 }
 
 /// What `ensure_index` did.
@@ -101,6 +104,7 @@ pub fn ensure_index(
     repo: &Repo,
     store: &StoreDir,
     force: bool,
+    show_progress: bool,
     on_wait: impl FnOnce(&str),
 ) -> Result<Outcome, IndexError> {
     let Some(head) = repo.head_commit()? else {
@@ -126,14 +130,18 @@ pub fn ensure_index(
             .state()?
             .filter(|s| s.format == INDEX_FORMAT && s.tool_version == env!("CARGO_PKG_VERSION"))
     };
+    let stages = Stages::new(show_progress);
+    let stage = stages.start("read tree", "files", None);
     let snapshot = Snapshot::read(repo, head)?;
+    stage.finish(snapshot.selected.len() as u64);
     let mut summary = match previous {
-        Some(state) => match incremental(repo, store, &lock, &snapshot, &state)? {
+        Some(state) => match incremental(repo, store, &lock, &snapshot, &state, &stages)? {
             Some(summary) => summary,
-            None => full(repo, store, &lock, &snapshot)?,
+            None => full(repo, store, &lock, &snapshot, &stages)?,
         },
-        None => full(repo, store, &lock, &snapshot)?,
+        None => full(repo, store, &lock, &snapshot, &stages)?,
     };
+    summary.stages = stages.times();
     summary.elapsed = started.elapsed();
     Ok(Outcome::Indexed(summary))
 }
@@ -216,6 +224,7 @@ fn parse_files(
     cache: &Path,
     files: &[&Selected],
     max_size: u64,
+    tick: &dyn Tick,
 ) -> Result<(Vec<FileFacts>, usize), IndexError> {
     let queries = CodeQueries::shared();
     let parsed = std::sync::atomic::AtomicUsize::new(0);
@@ -225,6 +234,7 @@ fn parse_files(
         .map_init(
             || (repo.blob_reader(), FileParser::new(queries)),
             |(reader, parser), selected| -> Result<FileFacts, GitError> {
+                tick.inc(1);
                 let entry = cache_entry(cache, selected);
                 if let Some(facts) = read_cached(&entry, &selected.file.path) {
                     return Ok(facts);
@@ -294,42 +304,59 @@ fn full(
     store: &StoreDir,
     lock: &WriteLock,
     snapshot: &Snapshot,
+    stages: &Stages,
 ) -> Result<Summary, IndexError> {
     let selected: Vec<&Selected> = snapshot.selected.iter().collect();
+    let stage = stages.start("parse", "files", Some(selected.len() as u64));
     let (mut all, parsed) = parse_files(
         repo,
         &store.facts_cache(),
         &selected,
         snapshot.config.rules.max_file_size,
+        &stage,
     )?;
+    stage.finish(selected.len() as u64);
     let specs = resolve_specs(&mut all);
     let context = Context {
         iris: &snapshot.iris,
         known_ids: &specs.known_ids,
     };
-    let history = repo.history(snapshot.head, None)?;
+    let stage = stages.start("history walk", "commits", None);
+    let history = repo.history(snapshot.head, None, &stage)?;
+    stage.finish(history.commits.len() as u64);
+
+    let stage = stages.start("graph build", "quads", None);
     let mut quads: Vec<Quad> = all
         .par_iter()
         .with_max_len(1)
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
+    stage.finish(quads.len() as u64);
+    let stage = stages.start("link inference", "calls", None);
     let input = call_graph_input(&all.iter().collect::<Vec<_>>(), &snapshot.iris);
+    let edges = calls::resolve(&input.callables, &input.sites, &input.imports);
     quads.extend(
-        calls::resolve(&input.callables, &input.sites, &input.imports)
+        edges
             .iter()
             .map(|edge| graph::call_quad(&snapshot.iris, edge)),
     );
+    stage.finish(input.sites.len() as u64);
+    let stage = stages.start("history graph", "commits", None);
     let CommitsGraph {
         quads: commit_quads,
         item_changes,
-    } = history_quads(repo, store, snapshot, &history.commits)?;
+    } = history_quads(repo, store, snapshot, &history.commits, &stage)?;
     quads.extend(commit_quads);
     let mut lineage = Lineage::default();
     let chain = mainline(&history.commits, snapshot.head, None).unwrap_or_default();
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
+    stage.finish(history.commits.len() as u64);
 
+    let stage = stages.start("load", "quads", Some(quads.len() as u64));
     let target = store.create(lock)?;
-    let mut quads_loaded = target.bulk_load(quads)?;
+    let mut quads_loaded = target.bulk_load(quads, &stage)?;
+    stage.finish(quads_loaded);
+    let stage = stages.start("finish", "quads", None);
     let blobs = all
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
@@ -351,6 +378,7 @@ fn full(
         target,
         &IndexState::new(&snapshot.head.to_string(), base.as_str()),
     )?;
+    stage.finish(global.quads);
 
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -378,6 +406,7 @@ fn incremental(
     lock: &WriteLock,
     snapshot: &Snapshot,
     state: &IndexState,
+    stages: &Stages,
 ) -> Result<Option<Summary>, IndexError> {
     if state.base != snapshot.iris.repository().as_str() {
         return Ok(None);
@@ -415,8 +444,15 @@ fn incremental(
                 || changed.contains(s.file.path.as_str())
         })
         .collect();
-    let (mut facts, parsed) =
-        parse_files(repo, &store.facts_cache(), &needed, rules.max_file_size)?;
+    let stage = stages.start("parse", "files", Some(needed.len() as u64));
+    let (mut facts, parsed) = parse_files(
+        repo,
+        &store.facts_cache(),
+        &needed,
+        rules.max_file_size,
+        &stage,
+    )?;
+    stage.finish(needed.len() as u64);
     let specs = resolve_specs(&mut facts);
     let context = Context {
         iris: &snapshot.iris,
@@ -462,21 +498,25 @@ fn incremental(
         .map(|c| snapshot.iris.file(&c.path))
         .collect();
     remove.extend(rewrite.iter().map(|f| snapshot.iris.file(&f.path)));
-    let history = repo.history(snapshot.head, Some(old))?;
+    let stage = stages.start("history walk", "commits", None);
+    let history = repo.history(snapshot.head, Some(old), &stage)?;
+    stage.finish(history.commits.len() as u64);
     // The lineage goes on from where it was, along the new part of the first-parent chain; when
     // the old commit is not on that chain (it came in through a merge's second parent), rebuild.
     let Some(chain) = mainline(&history.commits, snapshot.head, Some(old)) else {
         return Ok(None);
     };
     let mut lineage = read_lineage(&update, &snapshot.iris)?;
+    let stage = stages.start("graph build", "quads", None);
     let mut quads: Vec<Quad> = rewrite
         .par_iter()
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
+    stage.finish(quads.len() as u64);
     let CommitsGraph {
         quads: commit_quads,
         item_changes,
-    } = history_quads(repo, store, snapshot, &history.commits)?;
+    } = history_quads(repo, store, snapshot, &history.commits, &())?;
     quads.extend(commit_quads);
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     let written = quads.len() as u64;
@@ -510,7 +550,9 @@ fn incremental(
         .iter()
         .filter(|f| changed.contains(f.path.as_str()) && matches!(f.kind, FileKind::Code(_)))
         .collect();
+    let stage = stages.start("link inference", "files", None);
     update_calls(&mut update, &snapshot.iris, &changed_code, &before)?;
+    stage.finish(changed_code.len() as u64);
 
     let blobs = snapshot
         .selected
@@ -878,6 +920,7 @@ fn history_quads(
     store: &StoreDir,
     snapshot: &Snapshot,
     commits: &[CommitInfo],
+    tick: &dyn Tick,
 ) -> Result<CommitsGraph, IndexError> {
     let rules = &snapshot.config.rules;
     let mut wanted: BTreeMap<BlobKey, Selected> = BTreeMap::new();
@@ -909,7 +952,8 @@ fn history_quads(
         }
     }
     let list: Vec<&Selected> = wanted.values().collect();
-    let (facts, _) = parse_files(repo, &store.facts_cache(), &list, rules.max_file_size)?;
+    let (facts, _) = parse_files(repo, &store.facts_cache(), &list, rules.max_file_size, &())?;
+    tick.total(commits.len() as u64);
     let by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
 
     let per_commit = commits
@@ -938,6 +982,7 @@ fn history_quads(
                 let links = trailer_links(reader, snapshot, commit, &by_key)?;
                 let quads =
                     graph::history::commit_quads(&snapshot.iris, commit, &item_changes, &links);
+                tick.inc(1);
                 Ok((quads, item_changes))
             },
         )

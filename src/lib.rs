@@ -16,6 +16,7 @@ pub mod history;
 pub mod impact;
 pub mod index;
 pub mod parse;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod store;

@@ -774,3 +774,33 @@ fn write_impact_md(report: &crate::impact::ImpactReport, out: &mut dyn Write) ->
     }
     Ok(())
 }
+
+/// Writes each stage's wall time, items and rate, then the total.
+// implements: index/timings
+pub fn write_timings(
+    stages: &[crate::progress::StageTime],
+    total: std::time::Duration,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut rows = vec![vec![
+        "stage".to_owned(),
+        "wall".to_owned(),
+        "items".to_owned(),
+        "per second".to_owned(),
+    ]];
+    for stage in stages {
+        rows.push(vec![
+            stage.name.to_owned(),
+            format!("{:.3} s", stage.wall.as_secs_f64()),
+            format!("{} {}", stage.items, stage.unit),
+            stage
+                .rate()
+                .map_or_else(String::new, |r| format!("{r:.0} {}/s", stage.unit)),
+        ]);
+    }
+    rows.push(vec![
+        "total".to_owned(),
+        format!("{:.3} s", total.as_secs_f64()),
+    ]);
+    write_rows(&rows, out)
+}

@@ -308,11 +308,20 @@ impl WriteStore {
     }
 
     /// Loads quads with the bulk loader. Returns how many were loaded.
-    pub fn bulk_load(&self, quads: impl IntoIterator<Item = Quad>) -> Result<u64, StoreError> {
+    pub fn bulk_load(
+        &self,
+        quads: impl IntoIterator<Item = Quad>,
+        tick: &dyn crate::progress::Tick,
+    ) -> Result<u64, StoreError> {
         let mut count = 0u64;
         let mut loader = self.store.bulk_loader();
         loader
-            .load_quads(quads.into_iter().inspect(|_| count += 1))
+            .load_quads(quads.into_iter().inspect(|_| {
+                count += 1;
+                if count % 4096 == 0 {
+                    tick.inc(4096);
+                }
+            }))
             .map_err(|e| self.storage_error(&e))?;
         loader.commit().map_err(|e| self.storage_error(&e))?;
         Ok(count)

@@ -205,6 +205,50 @@ fn indexing_an_unchanged_head_is_a_no_op_and_a_new_commit_updates() {
     assert!(!stale.contains("later/AC-1"), "{stale}");
 }
 
+// verifies: index/timings, index/progress
+#[test]
+fn timings_name_every_stage_and_no_progress_bar_reaches_a_pipe() {
+    let fixture = Fixture::from_dir("upload");
+    let run = fixture.kg(&["index", "--timings"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stages: Vec<&str> = run
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("stage "))
+        .filter_map(|l| l.split("  ").next())
+        .collect();
+    assert_eq!(
+        stages,
+        vec![
+            "stage",
+            "read tree",
+            "parse",
+            "history walk",
+            "graph build",
+            "link inference",
+            "history graph",
+            "load",
+            "finish",
+            "total",
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" files/s"), "{}", run.stderr);
+    // stderr is a pipe here: no bars, no carriage returns or escape codes.
+    assert!(
+        !run.stderr.contains('\r') && !run.stderr.contains('\u{1b}'),
+        "{:?}",
+        run.stderr
+    );
+    // An incremental run times its own stages; --quiet prints the timings alone.
+    fixture.write("specs/extra.yaml", "feature: extra\nacceptance: [\"x\"]\n");
+    fixture.commit_all("Add extra", 1);
+    let run = fixture.kg(&["--quiet", "index", "--timings"]);
+    assert!(run.stderr.contains("\nstage "), "{}", run.stderr);
+    assert!(run.stderr.contains("\nparse "), "{}", run.stderr);
+}
+
 // verifies: index/files
 #[test]
 fn reads_the_commit_not_the_work_tree() {

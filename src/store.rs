@@ -318,7 +318,7 @@ impl WriteStore {
         loader
             .load_quads(quads.into_iter().inspect(|_| {
                 count += 1;
-                if count % 4096 == 0 {
+                if count.is_multiple_of(4096) {
                     tick.inc(4096);
                 }
             }))

@@ -142,7 +142,9 @@ fn main() {
         git_times.push(started.elapsed().as_secs_f64());
 
         let started = Instant::now();
-        let history = repo.history(head, None).expect("the history walk succeeds");
+        let history = repo
+            .history(head, None, &())
+            .expect("the history walk succeeds");
         kg_times.push(started.elapsed().as_secs_f64());
         assert_eq!(history.commits.len(), commits);
     }

@@ -325,45 +325,66 @@ fn full(
     let history = repo.history(snapshot.head, None, &stage)?;
     stage.finish(history.commits.len() as u64);
 
+    // Quads are built and loaded part by part, so that only one part is in memory; the time
+    // spent loading is taken out of each stage and reported as its own.
+    let target = store.create(lock)?;
+    let mut loader = target.loader();
     let stage = stages.start("graph build", "quads", None);
-    let mut quads: Vec<Quad> = all
-        .par_iter()
-        .with_max_len(1)
-        .flat_map_iter(|facts| graph::file_quads(facts, &context))
-        .collect();
-    stage.finish(quads.len() as u64);
+    let mut built = 0u64;
+    for part in all.chunks(PART_FILES) {
+        let quads: Vec<Quad> = part
+            .par_iter()
+            .with_max_len(1)
+            .flat_map_iter(|facts| graph::file_quads(facts, &context))
+            .collect();
+        built += quads.len() as u64;
+        stage.inc(quads.len() as u64);
+        loader.load(quads)?;
+    }
+    let loaded_so_far = loader.busy();
+    stage.finish_without(built, loaded_so_far);
     let stage = stages.start("link inference", "calls", None);
     let input = call_graph_input(&all.iter().collect::<Vec<_>>(), &snapshot.iris);
     let edges = calls::resolve(&input.callables, &input.sites, &input.imports);
-    quads.extend(
-        edges
-            .iter()
-            .map(|edge| graph::call_quad(&snapshot.iris, edge)),
+    let call_quads: Vec<Quad> = edges
+        .iter()
+        .map(|edge| graph::call_quad(&snapshot.iris, edge))
+        .collect();
+    drop(input);
+    let mark = loader.busy();
+    loader.load(call_quads)?;
+    stage.finish_without(edges.len() as u64, loader.busy() - mark);
+    let stage = stages.start(
+        "history graph",
+        "commits",
+        Some(history.commits.len() as u64),
     );
-    stage.finish(input.sites.len() as u64);
-    let stage = stages.start("history graph", "commits", None);
-    let CommitsGraph {
-        quads: commit_quads,
-        item_changes,
-    } = history_quads(repo, store, snapshot, &history.commits, &stage)?;
-    quads.extend(commit_quads);
+    let mark = loader.busy();
+    let item_changes = history_quads(
+        repo,
+        store,
+        snapshot,
+        &history.commits,
+        &stage,
+        &mut |quads| loader.load(quads).map_err(IndexError::from),
+    )?;
     let mut lineage = Lineage::default();
     let chain = mainline(&history.commits, snapshot.head, None).unwrap_or_default();
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
-    stage.finish(history.commits.len() as u64);
+    stage.finish_without(history.commits.len() as u64, loader.busy() - mark);
+    let (mut quads_loaded, load_time) = loader.commit()?;
+    stages.record("load", "quads", load_time, quads_loaded);
 
-    let stage = stages.start("load", "quads", Some(quads.len() as u64));
-    let target = store.create(lock)?;
-    let mut quads_loaded = target.bulk_load(quads, &stage)?;
-    stage.finish(quads_loaded);
     let stage = stages.start("finish", "quads", None);
     let blobs = all
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
         .collect();
-    let mut update = target.update()?;
+    // Read-only here: the repository-wide graphs go in through the bulk loader too. A
+    // transaction would have to be flushed, and that waits for RocksDB to compact the freshly
+    // loaded files (seconds on a large history).
     let global = finish(
-        &mut update,
+        &target.update()?,
         snapshot,
         &specs,
         blobs,
@@ -371,14 +392,16 @@ fn full(
         history.shallow,
         DanglingFrom::Scan,
     )?;
-    update.commit()?;
-    quads_loaded += global.quads;
+    let mut loader = target.loader();
+    loader.load(global.quads)?;
+    let (finished, _) = loader.commit()?;
+    quads_loaded += finished;
     let base = snapshot.iris.repository();
     store.make_current(
         target,
         &IndexState::new(&snapshot.head.to_string(), base.as_str()),
     )?;
-    stage.finish(global.quads);
+    stage.finish(finished);
 
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -513,11 +536,10 @@ fn incremental(
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
     stage.finish(quads.len() as u64);
-    let CommitsGraph {
-        quads: commit_quads,
-        item_changes,
-    } = history_quads(repo, store, snapshot, &history.commits, &())?;
-    quads.extend(commit_quads);
+    let item_changes = history_quads(repo, store, snapshot, &history.commits, &(), &mut |part| {
+        quads.extend(part);
+        Ok(())
+    })?;
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     let written = quads.len() as u64;
     // What the changed files defined and which callers they held before the change, for call
@@ -572,7 +594,7 @@ fn incremental(
         }
     };
     let global = finish(
-        &mut update,
+        &update,
         snapshot,
         &specs,
         blobs,
@@ -580,6 +602,9 @@ fn incremental(
         history.shallow,
         dangling_from,
     )?;
+    let global_quads = global.quads.len() as u64;
+    update.remove_graphs(&global.graphs)?;
+    update.insert(&global.quads);
     update.commit()?;
     let base = snapshot.iris.repository();
     store.record_state(
@@ -595,7 +620,7 @@ fn incremental(
         written: rewritten.len(),
         parsed,
         dangling: global.dangling,
-        quads: written + global.quads,
+        quads: written + global_quads,
         ..Summary::default()
     };
     count(&mut summary, &rewritten, &specs.known_ids);
@@ -680,7 +705,9 @@ fn resolve_specs(all: &mut [FileFacts]) -> Specs {
 struct Global {
     diagnostics: Vec<Diagnostic>,
     dangling: usize,
-    quads: u64,
+    /// The repository-wide graphs, to be written in place of what they held.
+    graphs: [oxigraph::model::NamedNode; 4],
+    quads: Vec<Quad>,
 }
 
 /// Every id that a reference or mention names; the dangling ones are found in Rust against the
@@ -712,7 +739,7 @@ const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id ?ref WHE
 /// references, features defined twice, file names), the lineage, links and submodules, and the
 /// bookkeeping graph, in the same transaction as the file graphs of an incremental run.
 fn finish(
-    update: &mut Update<'_>,
+    update: &Update<'_>,
     snapshot: &Snapshot,
     specs: &Specs,
     blobs: Vec<(String, String)>,
@@ -820,12 +847,11 @@ fn finish(
         iris.lineage_graph(),
         iris.tree_graph(),
     ];
-    update.remove_graphs(&graphs)?;
-    update.insert(&quads);
     Ok(Global {
         diagnostics: diagnostics.into_iter().map(|(d, _)| d).collect(),
         dangling,
-        quads: quads.len() as u64,
+        graphs,
+        quads,
     })
 }
 
@@ -921,7 +947,8 @@ fn history_quads(
     snapshot: &Snapshot,
     commits: &[CommitInfo],
     tick: &dyn Tick,
-) -> Result<CommitsGraph, IndexError> {
+    sink: &mut dyn FnMut(Vec<Quad>) -> Result<(), IndexError>,
+) -> Result<HashMap<ObjectId, Vec<ItemChange>>, IndexError> {
     let rules = &snapshot.config.rules;
     let mut wanted: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
@@ -953,56 +980,56 @@ fn history_quads(
     }
     let list: Vec<&Selected> = wanted.values().collect();
     let (facts, _) = parse_files(repo, &store.facts_cache(), &list, rules.max_file_size, &())?;
-    tick.total(commits.len() as u64);
     let by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
 
-    let per_commit = commits
-        .par_iter()
-        .map_init(
-            || repo.blob_reader(),
-            |reader, commit| -> Result<(Vec<Quad>, Vec<ItemChange>), GitError> {
-                let mut item_changes = Vec::new();
-                for change in &commit.changes {
-                    if rules.classify(&change.path) != Some(FileKind::Spec) {
-                        continue;
+    let mut item_changes_of = HashMap::new();
+    for part in commits.chunks(PART_COMMITS) {
+        let per_commit = part
+            .par_iter()
+            .map_init(
+                || repo.blob_reader(),
+                |reader, commit| -> Result<(Vec<Quad>, Vec<ItemChange>), GitError> {
+                    let mut item_changes = Vec::new();
+                    for change in &commit.changes {
+                        if rules.classify(&change.path) != Some(FileKind::Spec) {
+                            continue;
+                        }
+                        let features = |blob: Option<ObjectId>| {
+                            blob.and_then(|b| {
+                                by_key.get(&(b, FileKind::Spec, rules.is_test_file(&change.path)))
+                            })
+                            .map(|f| f.features.clone())
+                            .unwrap_or_default()
+                        };
+                        item_changes.extend(diff_items(
+                            &features(change.before),
+                            &features(change.after),
+                        ));
                     }
-                    let features = |blob: Option<ObjectId>| {
-                        blob.and_then(|b| {
-                            by_key.get(&(b, FileKind::Spec, rules.is_test_file(&change.path)))
-                        })
-                        .map(|f| f.features.clone())
-                        .unwrap_or_default()
-                    };
-                    item_changes.extend(diff_items(
-                        &features(change.before),
-                        &features(change.after),
-                    ));
-                }
-                item_changes.sort();
-                let links = trailer_links(reader, snapshot, commit, &by_key)?;
-                let quads =
-                    graph::history::commit_quads(&snapshot.iris, commit, &item_changes, &links);
-                tick.inc(1);
-                Ok((quads, item_changes))
-            },
-        )
-        .collect::<Result<Vec<_>, GitError>>()?;
-    let mut graph = CommitsGraph {
-        quads: Vec::new(),
-        item_changes: HashMap::new(),
-    };
-    for (commit, (quads, item_changes)) in commits.iter().zip(per_commit) {
-        graph.quads.extend(quads);
-        graph.item_changes.insert(commit.id, item_changes);
+                    item_changes.sort();
+                    let links = trailer_links(reader, snapshot, commit, &by_key)?;
+                    let quads =
+                        graph::history::commit_quads(&snapshot.iris, commit, &item_changes, &links);
+                    tick.inc(1);
+                    Ok((quads, item_changes))
+                },
+            )
+            .collect::<Result<Vec<_>, GitError>>()?;
+        let mut quads = Vec::new();
+        for (commit, (commit_quads, item_changes)) in part.iter().zip(per_commit) {
+            quads.extend(commit_quads);
+            item_changes_of.insert(commit.id, item_changes);
+        }
+        sink(quads)?;
     }
-    Ok(graph)
+    Ok(item_changes_of)
 }
 
-/// The quads of a run of commits, and each commit's item changes.
-struct CommitsGraph {
-    quads: Vec<Quad>,
-    item_changes: HashMap<ObjectId, Vec<ItemChange>>,
-}
+/// Files whose quads are built and loaded together in a full build.
+const PART_FILES: usize = 512;
+
+/// Commits whose quads are built and loaded together.
+const PART_COMMITS: usize = 1024;
 
 /// The trailer references of a commit that link items to what it changed (not `Refs:`).
 fn links_wanted(commit: &CommitInfo) -> Vec<(&'static str, String)> {

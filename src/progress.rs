@@ -74,6 +74,18 @@ impl Stages {
         }
     }
 
+    /// Records a stage timed elsewhere.
+    pub fn record(&self, name: &'static str, unit: &'static str, wall: Duration, items: u64) {
+        if let Ok(mut done) = self.done.lock() {
+            done.push(StageTime {
+                name,
+                wall,
+                items,
+                unit,
+            });
+        }
+    }
+
     /// The finished stages, in order.
     pub fn times(&self) -> Vec<StageTime> {
         self.done.lock().map(|d| d.clone()).unwrap_or_default()
@@ -115,16 +127,15 @@ impl Tick for Stage<'_> {
 impl Stage<'_> {
     /// Ends the stage, having done `items`.
     pub fn finish(self, items: u64) {
+        self.finish_without(items, Duration::ZERO);
+    }
+
+    /// Ends the stage, having done `items`, leaving out `elsewhere`: time spent inside it on
+    /// another stage's work (loading what it built).
+    pub fn finish_without(self, items: u64, elsewhere: Duration) {
         self.bar.finish_and_clear();
-        let time = StageTime {
-            name: self.name,
-            wall: self.started.elapsed(),
-            items,
-            unit: self.unit,
-        };
-        if let Ok(mut done) = self.stages.done.lock() {
-            done.push(time);
-        }
+        let wall = self.started.elapsed().saturating_sub(elsewhere);
+        self.stages.record(self.name, self.unit, wall, items);
     }
 }
 

@@ -229,7 +229,8 @@ impl StoreDir {
 
     /// Makes `store`, written up to `state`, the current one and removes the stores it replaces.
     pub fn make_current(&self, store: WriteStore, state: &IndexState) -> Result<(), StoreError> {
-        store.store.flush().map_err(|e| store.storage_error(&e))?;
+        // No flush: a full build goes in through the bulk loader, whose files are on disk once
+        // it commits. (A flush would also wait for RocksDB to compact those files first.)
         let path = store.path.clone();
         drop(store);
         let name = path
@@ -307,24 +308,18 @@ impl WriteStore {
         }
     }
 
-    /// Loads quads with the bulk loader. Returns how many were loaded.
-    pub fn bulk_load(
-        &self,
-        quads: impl IntoIterator<Item = Quad>,
-        tick: &dyn crate::progress::Tick,
-    ) -> Result<u64, StoreError> {
-        let mut count = 0u64;
-        let mut loader = self.store.bulk_loader();
-        loader
-            .load_quads(quads.into_iter().inspect(|_| {
-                count += 1;
-                if count.is_multiple_of(4096) {
-                    tick.inc(4096);
-                }
-            }))
-            .map_err(|e| self.storage_error(&e))?;
-        loader.commit().map_err(|e| self.storage_error(&e))?;
-        Ok(count)
+    /// Starts a bulk load: quads go in part by part (so that no more than a part is in memory),
+    /// and all of them become visible at `commit`.
+    pub fn loader(&self) -> Loader<'_> {
+        Loader {
+            store: self,
+            loader: self
+                .store
+                .bulk_loader()
+                .with_max_memory_size_in_megabytes(LOAD_MEMORY_MB),
+            count: 0,
+            busy: std::time::Duration::ZERO,
+        }
     }
 
     // implements: history/safety
@@ -343,6 +338,47 @@ impl WriteStore {
 }
 
 /// A write transaction on a [`WriteStore`].
+/// Memory the bulk loader may hold in flight. Its default (2 GB a thread) took a large history
+/// to nearly 3 GB; much smaller batches load faster but leave hundreds of files that slow every
+/// later read, so this is the middle (fewer than 50 files for 2 million quads).
+const LOAD_MEMORY_MB: usize = 1024;
+
+/// A bulk load in progress.
+pub struct Loader<'a> {
+    store: &'a WriteStore,
+    loader: oxigraph::store::BulkLoader<'a>,
+    count: u64,
+    /// Time spent loading, for the stage timings.
+    busy: std::time::Duration,
+}
+
+impl Loader<'_> {
+    /// Loads one part.
+    pub fn load(&mut self, quads: Vec<Quad>) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        self.count += quads.len() as u64;
+        self.loader
+            .load_quads(quads)
+            .map_err(|e| self.store.storage_error(&e))?;
+        self.busy += started.elapsed();
+        Ok(())
+    }
+
+    /// The time spent loading so far.
+    pub fn busy(&self) -> std::time::Duration {
+        self.busy
+    }
+
+    /// Writes everything loaded; returns the number of quads and the time spent loading.
+    pub fn commit(self) -> Result<(u64, std::time::Duration), StoreError> {
+        let started = std::time::Instant::now();
+        self.loader
+            .commit()
+            .map_err(|e| self.store.storage_error(&e))?;
+        Ok((self.count, self.busy + started.elapsed()))
+    }
+}
+
 pub struct Update<'a> {
     transaction: oxigraph::store::Transaction<'a>,
     path: &'a Path,

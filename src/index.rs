@@ -434,9 +434,11 @@ fn incremental(
     if state.base != snapshot.iris.repository().as_str() {
         return Ok(None);
     }
+    let stage = stages.start("open store", "stores", None);
     let Some(target) = store.open_write(lock)? else {
         return Ok(None);
     };
+    stage.finish(1);
     // One transaction from here on: a killed run leaves the previous index as it was. The
     // store's own record of its commit is the authority (the pointer file may lag behind it).
     let mut update = target.update()?;
@@ -542,30 +544,42 @@ fn incremental(
     })?;
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     let written = quads.len() as u64;
-    // What the changed files defined and which callers they held before the change, for call
-    // resolution.
-    let mut before = CallsBefore::default();
-    if !changes.is_empty() {
-        let graphs: Vec<String> = changes
+    // What the changed code files defined and which callers they held before the change, for
+    // call resolution: their old blobs' facts, from the facts cache.
+    let old_code: Vec<Selected> = changes
+        .iter()
+        .filter_map(|c| {
+            let blob = c.before?;
+            let kind = rules.classify(&c.path)?;
+            matches!(kind, FileKind::Code(_)).then(|| Selected {
+                file: TreeFile {
+                    path: c.path.clone(),
+                    blob,
+                    utf8_path: true,
+                },
+                kind,
+                is_test: rules.is_test_file(&c.path),
+            })
+        })
+        .collect();
+    let (old_facts, _) = parse_files(
+        repo,
+        &store.facts_cache(),
+        &old_code.iter().collect::<Vec<_>>(),
+        rules.max_file_size,
+        &(),
+    )?;
+    let before = CallsBefore {
+        definitions: old_facts
             .iter()
-            .map(|c| format!("<{}>", snapshot.iris.file(&c.path).as_str()))
-            .collect();
-        let rows = update.select(&format!(
-            "SELECT ?name ?caller WHERE {{ VALUES ?g {{ {} }} GRAPH ?g {{ {{ ?d kg:name ?name }} UNION {{ ?caller kg:callsName ?called }} }} }}",
-            graphs.join(" ")
-        ))?;
-        for row in rows {
-            match (&row[0], &row[1]) {
-                (Some(Term::Literal(name)), _) => {
-                    before.names.insert(name.value().to_owned());
-                }
-                (_, Some(Term::NamedNode(caller))) => {
-                    before.callers.insert(caller.as_str().to_owned());
-                }
-                _ => {}
-            }
-        }
-    }
+            .flat_map(|f| signatures(f, &snapshot.iris))
+            .collect(),
+        callers: call_graph_input(&old_facts.iter().collect::<Vec<_>>(), &snapshot.iris)
+            .sites
+            .into_iter()
+            .map(|s| s.caller)
+            .collect(),
+    };
     update.remove_graphs(&remove)?;
     update.insert(&quads);
     let changed_code: Vec<&FileFacts> = facts
@@ -593,6 +607,7 @@ fn incremental(
             changed: &changed_facts,
         }
     };
+    let stage = stages.start("finish", "quads", None);
     let global = finish(
         &update,
         snapshot,
@@ -605,7 +620,13 @@ fn incremental(
     let global_quads = global.quads.len() as u64;
     update.remove_graphs(&global.graphs)?;
     update.insert(&global.quads);
+    stage.finish(global_quads);
+    let stage = stages.start("commit", "quads", None);
     update.commit()?;
+    stage.finish(written + global_quads);
+    let stage = stages.start("close store", "stores", None);
+    drop(target);
+    stage.finish(1);
     let base = snapshot.iris.repository();
     store.record_state(
         lock,
@@ -1221,11 +1242,40 @@ fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> CallGraphInput {
     }
 }
 
-/// The definition names and callers of the changed files before a change.
-#[derive(Default)]
+/// The definitions and callers of the changed files before a change.
 struct CallsBefore {
-    names: HashSet<String>,
+    definitions: HashSet<Signature>,
     callers: HashSet<String>,
+}
+
+/// What call resolution reads of a definition: IRI, name, qualified name, parent IRI and kind.
+/// A change that leaves a file's signatures as they were cannot change how calls elsewhere
+/// resolve.
+type Signature = (String, String, String, Option<String>, String);
+
+/// The signatures of the definitions in `facts`.
+fn signatures(facts: &FileFacts, iris: &Iris) -> Vec<Signature> {
+    let FileKind::Code(language) = facts.kind else {
+        return Vec::new();
+    };
+    let iri = |d: &crate::facts::Definition| {
+        iris.symbol(language.tag(), &facts.path, &d.qualified_name)
+            .as_str()
+            .to_owned()
+    };
+    facts
+        .definitions
+        .iter()
+        .map(|d| {
+            (
+                iri(d),
+                d.name.clone(),
+                d.qualified_name.clone(),
+                d.parent.map(|p| iri(&facts.definitions[p])),
+                d.kind.as_str().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Brings the calls graph forward after an incremental change, re-resolving only the callers
@@ -1241,10 +1291,17 @@ fn update_calls(
     let values = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
     let literal = |text: &str| oxigraph::model::Literal::new_simple_literal(text).to_string();
     let new_sites = call_graph_input(changed_facts, iris).sites;
-    let mut names: HashSet<String> = before.names.clone();
-    for facts in changed_facts {
-        names.extend(facts.definitions.iter().map(|d| d.name.clone()));
-    }
+    // The names whose definitions changed in a way call resolution sees: added, removed,
+    // renamed, moved to another parent. A change inside bodies changes none.
+    let after: HashSet<Signature> = changed_facts
+        .iter()
+        .flat_map(|f| signatures(f, iris))
+        .collect();
+    let names: HashSet<String> = before
+        .definitions
+        .symmetric_difference(&after)
+        .map(|(_, name, ..)| name.clone())
+        .collect();
     // Callers anywhere that call one of those names, found through the index by name.
     let mut affected: HashSet<String> = new_sites.iter().map(|s| s.caller.clone()).collect();
     if !names.is_empty() {

@@ -1,4 +1,7 @@
-//! What the benchmarks share: the generated spec-driven repository.
+//! What the benchmarks share: generated spec-driven repositories. Each benchmark uses part of
+//! it, hence the allowance for the rest.
+
+#![allow(dead_code)]
 
 use crate::support::{Fixture, Rng};
 
@@ -61,4 +64,256 @@ pub fn generate(repo: &Fixture, files: usize, seed: u64) {
         }
     }
     repo.commit_all("Generated repository", 0);
+}
+
+/// A generated repository's size.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    pub name: &'static str,
+    /// Rust and TypeScript source files (tests included).
+    pub files: usize,
+    pub commits: usize,
+    /// Features, each with 10 criteria.
+    pub features: usize,
+    /// Methods a source file holds: about 500 bytes each.
+    pub methods: usize,
+}
+
+impl Size {
+    pub fn named(name: &str) -> Option<Size> {
+        Some(match name {
+            "small" => Size {
+                name: "small",
+                files: 100,
+                commits: 200,
+                features: 5,
+                methods: 4,
+            },
+            "medium" => Size {
+                name: "medium",
+                files: 1_000,
+                commits: 2_000,
+                features: 50,
+                methods: 8,
+            },
+            // At least 20,000 commits, 5,000 Rust and TypeScript files, 30 MB, 2,000 criteria.
+            "large" => Size {
+                name: "large",
+                files: 5_000,
+                commits: 20_000,
+                features: 200,
+                methods: 12,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// The path of source file `i`: 60% Rust (every fifth of those a test file), 40% TypeScript.
+pub fn source_path(i: usize) -> String {
+    match i % 5 {
+        0 => format!("crates/c{}/tests/t{i}.rs", i % 10),
+        1 | 2 => format!("crates/c{}/src/m{i}.rs", i % 10),
+        3 => format!("web/src/app{}/w{i}.ts", i % 10),
+        _ => format!("web/src/app{}/w{i}.test.ts", i % 10),
+    }
+}
+
+/// The text of source file `i` in its `version`: `methods` methods that implement a criterion of
+/// the file's feature and call a helper; test files verify it and call into the module before.
+pub fn source_text(i: usize, version: usize, size: &Size) -> String {
+    let feature = i % size.features;
+    let criterion = (i / size.features) % 10 + 1;
+    let mut text = String::new();
+    match i % 5 {
+        0 => {
+            text.push_str(&format!("use c{}::m{}::*;\n\n", i % 10, i + 1));
+            for m in 0..size.methods {
+                text.push_str(&format!(
+                    "// verifies: feature{feature}/AC-{criterion}\n#[test]\nfn checks_{m}() {{\n    let thing = Thing{}::default();\n    assert_eq!(thing.method_{m}({version}), helper_{}({version} + {m}));\n}}\n\n",
+                    i + 1,
+                    i + 1
+                ));
+            }
+        }
+        1 | 2 => {
+            text.push_str(&format!(
+                "//! Module {i}, version {version}.\n\nuse std::collections::HashMap;\n\n#[derive(Default)]\npub struct Thing{i} {{\n    map: HashMap<u32, u32>,\n}}\n\nimpl Thing{i} {{\n"
+            ));
+            for m in 0..size.methods {
+                text.push_str(&format!(
+                    "    /// Looks `x` up and mixes it with {m}; implements: feature{feature}/AC-{criterion}\n    pub fn method_{m}(&self, x: u32) -> u32 {{\n        let y = self.map.get(&x).copied().unwrap_or({version});\n        let z = y.wrapping_add({m}).rotate_left(3);\n        if z % 2 == 0 {{\n            helper_{i}(z)\n        }} else {{\n            helper_{i}(z ^ 0x5bd1_e995)\n        }}\n    }}\n\n"
+                ));
+            }
+            text.push_str(&format!(
+                "}}\n\n/// A hash step shared by the methods above.\npub fn helper_{i}(x: u32) -> u32 {{\n    x.wrapping_mul(31).wrapping_add({version})\n}}\n"
+            ));
+        }
+        3 => {
+            text.push_str(&format!(
+                "import {{ format }} from \"../shared/format\";\n\n/** Widget {i}, version {version}. */\nexport class Widget{i} {{\n"
+            ));
+            for m in 0..size.methods {
+                text.push_str(&format!(
+                    "  /** Scales `a` by {m}; implements: feature{feature}/AC-{criterion} */\n  method{m}(a: number): string {{\n    const scaled = a * {m} + {version};\n    if (scaled > 100) {{\n      return format{i}(scaled / 2);\n    }}\n    return format{i}(scaled);\n  }}\n\n"
+                ));
+            }
+            text.push_str(&format!(
+                "}}\n\nexport function format{i}(n: number): string {{\n  return format(n.toFixed(2));\n}}\n"
+            ));
+        }
+        _ => {
+            text.push_str(&format!(
+                "import {{ describe, it, expect }} from \"vitest\";\nimport {{ Widget{} }} from \"./w{}\";\n\ndescribe(\"widget {i}\", () => {{\n",
+                i - 1,
+                i - 1
+            ));
+            for m in 0..size.methods {
+                text.push_str(&format!(
+                    "  // verifies: feature{feature}/AC-{criterion}\n  it(\"method {m} formats\", () => {{\n    expect(new Widget{}().method{m}({version})).toBeDefined();\n  }});\n\n",
+                    i - 1
+                ));
+            }
+            text.push_str("});\n");
+        }
+    }
+    text
+}
+
+/// The spec of feature `f` in its `version` (each version rewords one criterion).
+pub fn spec_text(f: usize, version: usize) -> String {
+    let mut spec = format!("feature: feature{f}\nowner: team{}\nacceptance:\n", f % 7);
+    for c in 0..10 {
+        let reworded = if version > 0 && c == version % 10 {
+            format!(" (revision {version})")
+        } else {
+            String::new()
+        };
+        spec.push_str(&format!(
+            "  - \"Criterion {c} of feature {f}: the system does thing {c}{reworded}.\"\n"
+        ));
+    }
+    spec.push_str("nfrs:\n  performance:\n    - \"Answers within 200 ms.\"\n");
+    spec
+}
+
+/// The doc of feature `f`: a section per criterion that documents it and names a method.
+pub fn doc_text(f: usize, size: &Size) -> String {
+    let mut doc = format!("# Feature {f}\n\n");
+    for c in 0..10 {
+        let i = f + c * size.features;
+        doc.push_str(&format!(
+            "## Criterion {}\n\n<!-- documents: feature{f}/AC-{} -->\nSee feature{f}/AC-{}; `helper_{i}` does the hashing.\n\n",
+            c + 1,
+            c + 1,
+            c + 1
+        ));
+    }
+    doc
+}
+
+/// A repository of `size`, deterministic from `seed`, written with `git fast-import` into `dir`
+/// (which must not exist): a first commit with every file, then commits that each change one to
+/// three source files, and now and then reword a criterion or edit a doc; repacked as a server
+/// would pack it, with a commit graph.
+pub fn generate_history(dir: &std::path::Path, size: &Size, seed: u64) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    std::fs::create_dir_all(dir).expect("create the repository directory");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?} failed");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let mut import = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    let mut stdin = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    let mut rng = Rng(seed);
+    let mut versions = vec![0usize; size.files];
+    let mut spec_versions = vec![0usize; size.features];
+    let file = |out: &mut dyn Write, path: &str, content: &str| {
+        write!(
+            out,
+            "M 100644 inline {path}\ndata {}\n{content}\n",
+            content.len()
+        )
+        .expect("write the stream");
+    };
+    for n in 0..size.commits.max(1) {
+        let time = 1_767_225_600 + n as u64 * 600;
+        let message = if n == 0 {
+            "Generated repository\n".to_owned()
+        } else {
+            format!("Change {n}\n")
+        };
+        write!(
+            stdin,
+            "commit refs/heads/main\nmark :{}\nauthor Ada Author <ada@example.com> {time} +0000\ncommitter Carl Committer <carl@example.com> {time} +0000\ndata {}\n{message}",
+            n + 1,
+            message.len()
+        )
+        .expect("write the stream");
+        if n > 0 {
+            writeln!(stdin, "from :{n}").expect("write the stream");
+        }
+        if n == 0 {
+            for i in 0..size.files {
+                file(&mut stdin, &source_path(i), &source_text(i, 0, size));
+            }
+            for f in 0..size.features {
+                file(
+                    &mut stdin,
+                    &format!("specs/feature{f}.yaml"),
+                    &spec_text(f, 0),
+                );
+                file(
+                    &mut stdin,
+                    &format!("docs/feature{f}.md"),
+                    &doc_text(f, size),
+                );
+            }
+            file(
+                &mut stdin,
+                "web/src/shared/format.ts",
+                "export function format(s: string): string {\n  return s;\n}\n",
+            );
+            continue;
+        }
+        match rng.below(50) {
+            0 => {
+                let f = rng.below(size.features);
+                spec_versions[f] += 1;
+                let path = format!("specs/feature{f}.yaml");
+                file(&mut stdin, &path, &spec_text(f, spec_versions[f]));
+            }
+            _ => {
+                for _ in 0..=rng.below(3) {
+                    let i = rng.below(size.files);
+                    versions[i] += 1;
+                    file(
+                        &mut stdin,
+                        &source_path(i),
+                        &source_text(i, versions[i], size),
+                    );
+                }
+            }
+        }
+    }
+    drop(stdin);
+    assert!(import.wait().expect("fast-import finishes").success());
+    git(&["reset", "-q", "--hard", "main"]);
+    git(&["repack", "-a", "-d", "-f", "-q", "--window=10"]);
+    git(&["commit-graph", "write", "--reachable"]);
 }

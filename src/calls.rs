@@ -44,69 +44,112 @@ pub struct CallEdge {
 /// More candidates than this and a name is too common to say anything (`new`, `len`, `map`).
 pub const AMBIGUITY_BOUND: usize = 4;
 
+/// Callables indexed the ways the scopes look them up, so that a call costs a few hash lookups
+/// however common its name.
+struct Index<'c> {
+    by_name: HashMap<(&'c str, &'c str), Vec<&'c Callable>>,
+    /// By language, name and file.
+    by_file: HashMap<(&'c str, &'c str, &'c str), Vec<&'c Callable>>,
+    /// By language, name and a scope a qualifier can name: the enclosing type or the module.
+    by_scope: HashMap<(&'c str, &'c str, &'c str), Vec<&'c Callable>>,
+}
+
+impl<'c> Index<'c> {
+    fn new(callables: &'c [Callable]) -> Self {
+        let mut index = Index {
+            by_name: HashMap::new(),
+            by_file: HashMap::new(),
+            by_scope: HashMap::new(),
+        };
+        for c in callables {
+            let (language, name) = (c.language.as_str(), c.name.as_str());
+            index.by_name.entry((language, name)).or_default().push(c);
+            index
+                .by_file
+                .entry((language, name, c.path.as_str()))
+                .or_default()
+                .push(c);
+            let (scope, module) = scopes(c);
+            for key in [scope, Some(module)].into_iter().flatten() {
+                let list = index.by_scope.entry((language, name, key)).or_default();
+                if !list.iter().any(|other| other.id == c.id) {
+                    list.push(c);
+                }
+            }
+        }
+        index
+    }
+}
+
+/// The callables of a list but the caller itself (a recursive call says nothing).
+fn others<'c>(list: &[&'c Callable], caller: &str) -> Vec<&'c Callable> {
+    list.iter().copied().filter(|c| c.id != caller).collect()
+}
+
+fn get<'a, 'c, K: std::hash::Hash + Eq>(
+    map: &'a HashMap<K, Vec<&'c Callable>>,
+    key: &K,
+) -> &'a [&'c Callable] {
+    map.get(key).map_or(&[][..], Vec::as_slice)
+}
+
 /// Resolves every call site it can. `imports` holds each code file's imports, by path.
 pub fn resolve(
     callables: &[Callable],
     calls: &[CallSite],
     imports: &HashMap<String, Vec<Import>>,
 ) -> BTreeSet<CallEdge> {
-    let mut by_name: HashMap<(&str, &str), Vec<&Callable>> = HashMap::new();
-    for callable in callables {
-        by_name
-            .entry((callable.language.as_str(), callable.name.as_str()))
-            .or_default()
-            .push(callable);
-    }
+    let index = Index::new(callables);
     let mut edges = BTreeSet::new();
     for call in calls {
         let segments = segments(&call.callee);
-        let Some((name, qualifier)) = segments.split_last() else {
+        let Some((&name, qualifier)) = segments.split_last() else {
             continue;
         };
-        let lookup = |name: &str| -> Vec<&Callable> {
-            by_name
-                .get(&(call.language.as_str(), name))
-                .map_or(&[][..], Vec::as_slice)
-                .iter()
-                .copied()
-                .filter(|c| c.id != call.caller)
-                .collect()
-        };
+        let language = call.language.as_str();
+        let others = |list| others(list, &call.caller);
         let imports = imports.get(&call.path).map_or(&[][..], Vec::as_slice);
         let qualifier = expand_qualifier(qualifier, imports);
-        let by_name = lookup(name);
-        let tiers = [
+        let in_file = get(&index.by_file, &(language, name, call.path.as_str()));
+        let all = get(&index.by_name, &(language, name));
+        let found: Vec<&Callable> = if let Some(c) = Some(others(in_file))
+            .map(|l| {
+                l.into_iter()
+                    .filter(|c| c.parent.is_some() && c.parent == call.parent)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+        {
             // The caller's own impl or class.
-            by_name
-                .iter()
-                .copied()
-                .filter(|c| c.path == call.path && c.parent.is_some() && c.parent == call.parent)
-                .collect(),
-            // A qualified path: `Gateway::new`, `scan::scan`, `up.check` (`up` a namespace import).
-            by_name
-                .iter()
-                .copied()
-                .filter(|c| !qualifier.is_empty() && qualifier_matches(c, &qualifier))
-                .collect(),
-            // The caller's module.
-            by_name
-                .iter()
-                .copied()
-                .filter(|c| qualifier.is_empty() && c.path == call.path)
-                .collect(),
-            // Its imports.
-            if qualifier.is_empty() {
-                imported(name, imports, &lookup)
+            c
+        } else if let Some(last) = qualifier.last() {
+            // A qualified path: `Gateway::new`, `scan::scan`, `up.check` (`up` a namespace
+            // import); else a name unique in the repository.
+            let scoped = others(get(&index.by_scope, &(language, name, *last)));
+            if scoped.is_empty() {
+                others(all)
             } else {
-                Vec::new()
-            },
-            // A name unique in the repository.
-            by_name,
-        ];
-        let Some(found) = tiers.into_iter().find(|t| !t.is_empty()) else {
-            continue;
+                scoped
+            }
+        } else {
+            // The caller's module, its imports, then a name unique in the repository. A name
+            // with more definitions than the bound (and the caller) resolves to nothing, so the
+            // last list is only built when it can matter.
+            let local = others(in_file);
+            if !local.is_empty() {
+                local
+            } else {
+                let through = imported(name, language, imports, &index, call);
+                if !through.is_empty() {
+                    through
+                } else if all.len() <= AMBIGUITY_BOUND + 1 {
+                    others(all)
+                } else {
+                    Vec::new()
+                }
+            }
         };
-        if found.len() <= AMBIGUITY_BOUND {
+        if !found.is_empty() && found.len() <= AMBIGUITY_BOUND {
             let ambiguous = found.len() > 1;
             for callee in found {
                 edges.insert(CallEdge {
@@ -145,27 +188,29 @@ fn expand_qualifier<'a>(qualifier: &[&'a str], imports: &'a [Import]) -> Vec<&'a
 /// explicitly (under its own name or an alias), or found through a glob import of its module.
 fn imported<'c>(
     name: &str,
+    language: &str,
     imports: &[Import],
-    lookup: &dyn Fn(&str) -> Vec<&'c Callable>,
+    index: &Index<'c>,
+    call: &CallSite,
 ) -> Vec<&'c Callable> {
     let mut found: Vec<&Callable> = Vec::new();
     for import in imports {
         let module = import.module_segments();
-        let candidates = if import.name == "*" {
+        let wanted = if import.name == "*" {
             if import.alias.is_some() || module.is_empty() {
                 continue;
             }
-            lookup(name)
+            name
         } else if import.local_name() == name {
-            lookup(&import.name)
+            import.name.as_str()
         } else {
             continue;
         };
-        found.extend(
-            candidates
-                .into_iter()
-                .filter(|c| module.is_empty() || qualifier_matches(c, &module)),
-        );
+        let candidates = match module.last() {
+            Some(last) => get(&index.by_scope, &(language, wanted, *last)),
+            None => get(&index.by_name, &(language, wanted)),
+        };
+        found.extend(candidates.iter().copied().filter(|c| c.id != call.caller));
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));
     found.dedup_by(|a, b| a.id == b.id);
@@ -194,26 +239,22 @@ pub fn called_name(callee: &str) -> &str {
     segments(callee).last().copied().unwrap_or("")
 }
 
-/// Whether the qualifier (`Gateway`, `scan`) names the callable's enclosing type or its module
-/// file (`src/scan.rs`, `src/scan/mod.rs`, `src/scan/index.ts`).
-fn qualifier_matches(callable: &Callable, qualifier: &[&str]) -> bool {
-    let Some(last) = qualifier.last() else {
-        return false;
-    };
-    let scopes: Vec<&str> = callable
+/// The scopes a qualifier (`Gateway`, `scan`) can name a callable by: its enclosing type, and
+/// its module, the file's stem (`src/scan.rs`, `src/scan/mod.rs`, `src/scan/index.ts`).
+fn scopes(callable: &Callable) -> (Option<&str>, &str) {
+    let segments: Vec<&str> = callable
         .qualified_name
         .split(['.', ':'])
         .filter(|s| !s.is_empty())
         .collect();
-    let in_scope = scopes.len() >= 2 && scopes[scopes.len() - 2].trim_start_matches('<') == *last;
-    // `src/scan/mod.rs` and `src/upload/index.ts` are the modules `scan` and `upload`.
+    let scope = (segments.len() >= 2).then(|| segments[segments.len() - 2].trim_start_matches('<'));
     let file = callable.path.rsplit('/').next().unwrap_or("");
     let stem = file.split('.').next().unwrap_or("");
-    let stem = match stem {
+    let module = match stem {
         "mod" | "index" => callable.path.rsplit('/').nth(1).unwrap_or(""),
         _ => stem,
     };
-    in_scope || stem == *last
+    (scope, module)
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ impl Size {
                 files: 5_000,
                 commits: 20_000,
                 features: 200,
-                methods: 12,
+                methods: 24,
             },
             _ => return None,
         })

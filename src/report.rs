@@ -721,6 +721,13 @@ fn impact_sections(report: &crate::impact::ImpactReport) -> Vec<(&'static str, V
 
 fn write_impact_text(report: &crate::impact::ImpactReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", report.summary())?;
+    if report.unselected > 0 {
+        writeln!(
+            out,
+            "({} changed files are not specs, code or docs kg reads; kg.toml selects them)",
+            report.unselected
+        )?;
+    }
     for (heading, entries) in impact_sections(report) {
         if entries.is_empty() {
             continue;

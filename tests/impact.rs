@@ -145,8 +145,14 @@ fn uncommitted_and_staged_changes() {
         fixture.kg(&["--quiet", "impact", "--staged"]).ok(),
         worktree
     );
-    // An untracked file counts as added.
+    // An untracked file counts as added; one kg does not read is counted apart.
     fixture.write("backend/src/extra.rs", "pub fn extra_helper() {}\n");
+    fixture.write("notes.txt", "to do\n");
+    let text = fixture.kg(&["--quiet", "impact"]).ok();
+    assert!(
+        text.contains("\n(1 changed files are not specs, code or docs kg reads"),
+        "{text}"
+    );
     let report = json(&fixture.kg(&["--quiet", "impact", "--format", "json"]).ok());
     assert!(
         report["untraced"]

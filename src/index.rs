@@ -618,8 +618,7 @@ fn incremental(
         dangling_from,
     )?;
     let global_quads = global.quads.len() as u64;
-    update.remove_graphs(&global.graphs)?;
-    update.insert(&global.quads);
+    replace_graphs(&mut update, &global.graphs, global.quads)?;
     stage.finish(global_quads);
     let stage = stages.start("commit", "quads", None);
     update.commit()?;
@@ -874,6 +873,28 @@ fn finish(
         graphs,
         quads,
     })
+}
+
+/// Makes `graphs` hold exactly `quads`, writing only the difference: from one commit to the
+/// next, the repository-wide graphs (every file's blob and last change, the lineage) barely
+/// change, and rewriting them whole made the commit of an incremental run on a large repository
+/// take 0.3 s. Reading them back still costs about as much; next would be to derive the old
+/// quads from the change itself.
+fn replace_graphs(
+    update: &mut Update<'_>,
+    graphs: &[oxigraph::model::NamedNode],
+    quads: Vec<Quad>,
+) -> Result<(), IndexError> {
+    let mut present = HashSet::new();
+    for graph in graphs {
+        present.extend(update.graph_quads(graph)?);
+    }
+    let wanted: HashSet<Quad> = quads.into_iter().collect();
+    let stale: Vec<Quad> = present.difference(&wanted).cloned().collect();
+    let missing: Vec<Quad> = wanted.difference(&present).cloned().collect();
+    update.remove(&stale);
+    update.insert(&missing);
+    Ok(())
 }
 
 /// Commits on HEAD's first-parent chain, oldest first: down to the root (or a shallow boundary),

@@ -439,6 +439,15 @@ impl Update<'_> {
         }
     }
 
+    /// Every quad of a named graph, as this transaction sees it (no query evaluation: a plain
+    /// scan, several times faster than a SELECT).
+    pub fn graph_quads(&self, graph: &NamedNode) -> Result<Vec<Quad>, StoreError> {
+        self.transaction
+            .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Query(e.to_string()))
+    }
+
     /// Runs a SELECT query over the union of all graphs, seeing this transaction's writes.
     pub fn select(&self, query: &str) -> Result<Rows, StoreError> {
         let mut prepared = crate::query::prepare(query, "kg's internal query")

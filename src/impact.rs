@@ -1019,6 +1019,17 @@ fn touched_in(
         chain.push((iris.file(path).as_str().to_owned(), file_node(path)));
         chain
     };
+    // A touched unit of one side's units.
+    let touched = |path: &str, units: &[Unit], unit: &Unit, kind, lines: &[u32]| Touched {
+        iri: iri_of(path, unit),
+        node: unit.node.clone(),
+        change: kind,
+        lines: lines.to_vec(),
+        enclosing: enclosing(path, units, unit),
+        bare_name: Some(unit.name.clone()),
+        is_doc,
+        removed: kind == "removed",
+    };
     let mut out: BTreeMap<(u8, String), Touched> = BTreeMap::new();
     let mut file_lines: Vec<u32> = Vec::new();
     if let (Some(_), Some(path)) = (new, change.new_path.as_deref()) {
@@ -1030,18 +1041,10 @@ fn touched_in(
             };
             let unit = &new_units[*i];
             let existed = old.is_some() && old_keys.contains_key(unit.key.as_str());
+            let kind = if existed { "modified" } else { "added" };
             out.insert(
                 (1, unit.key.clone()),
-                Touched {
-                    iri: iri_of(path, unit),
-                    node: unit.node.clone(),
-                    change: if existed { "modified" } else { "added" },
-                    lines: lines.clone(),
-                    enclosing: enclosing(path, &new_units, unit),
-                    bare_name: Some(unit.name.clone()),
-                    is_doc,
-                    removed: false,
-                },
+                touched(path, &new_units, unit, kind, lines),
             );
         }
     }
@@ -1059,36 +1062,19 @@ fn touched_in(
                 // Modified: reported on the new side; lines only removed there count too.
                 let entry = out.entry((1, unit.key.clone())).or_insert_with(|| {
                     let path = change.new_path.as_deref().unwrap_or(path);
-                    let unit = &new_units[now];
-                    Touched {
-                        iri: iri_of(path, unit),
-                        node: unit.node.clone(),
-                        change: "modified",
-                        lines: Vec::new(),
-                        enclosing: enclosing(path, &new_units, unit),
-                        bare_name: Some(unit.name.clone()),
-                        is_doc,
-                        removed: false,
-                    }
+                    touched(path, &new_units, &new_units[now], "modified", &[])
                 });
                 if entry.lines.is_empty() {
                     entry.lines = lines.clone();
                 }
                 continue;
             }
+            // Without the new text (a patch that did not apply) the definition is still there.
             let moved = change.new_path.is_some() && new.is_none();
+            let kind = if moved { "modified" } else { "removed" };
             out.insert(
                 (0, unit.key.clone()),
-                Touched {
-                    iri: iri_of(path, unit),
-                    node: unit.node.clone(),
-                    change: if moved { "modified" } else { "removed" },
-                    lines: lines.clone(),
-                    enclosing: enclosing(path, &old_units, unit),
-                    bare_name: Some(unit.name.clone()),
-                    is_doc,
-                    removed: !moved,
-                },
+                touched(path, &old_units, unit, kind, lines),
             );
         }
     }

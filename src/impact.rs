@@ -16,7 +16,7 @@ use serde::Serialize;
 use gix::ObjectId;
 
 use crate::config::{Config, FileRules};
-use crate::diff::{FileDiff, PatchError, parse_patch};
+use crate::diff::{FileDiff, Patch};
 use crate::facts::{Anchor, DefKind, FileFacts, FileKind, Relation};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
@@ -292,8 +292,8 @@ pub enum Source {
     /// `BASE..HEAD` (the trees of both), `BASE...HEAD` (from their merge base), or one commit
     /// (against its first parent).
     Range(String),
-    /// A unified diff, named for messages (a path, or `-` for stdin).
-    Patch { text: String, name: String },
+    /// A unified diff, parsed (so that a malformed one is an error before any indexing).
+    Patch(Patch),
     /// Uncommitted changes: the work tree (and index) against HEAD.
     WorkTree,
     /// Staged changes: the index against HEAD.
@@ -305,8 +305,6 @@ pub enum Source {
 pub enum ChangeError {
     #[error(transparent)]
     Git(#[from] GitError),
-    #[error(transparent)]
-    Patch(#[from] PatchError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -361,8 +359,8 @@ pub fn read_changes(
                 ));
             }
         }
-        Source::Patch { text: diff, name } => {
-            for file in parse_patch(diff, name)?.files {
+        Source::Patch(patch) => {
+            for file in &patch.files {
                 let path = file
                     .new_path
                     .clone()

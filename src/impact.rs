@@ -22,7 +22,7 @@ use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::history::diff_items;
 use crate::parse::{CodeQueries, FileParser};
-use crate::store::{ReadStore, StoreError, cell};
+use crate::store::{ReadStore, StoreError, cell, iri_values, literal};
 use crate::trace::DiagnosticRow;
 
 /// How many calls kg follows from a changed definition to its callers.
@@ -1233,18 +1233,6 @@ struct Graph<'a> {
     store: &'a ReadStore,
 }
 
-fn values(nodes: &[&str]) -> String {
-    nodes
-        .iter()
-        .map(|n| format!("<{n}>"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn literal(text: &str) -> String {
-    oxigraph::model::Literal::new_simple_literal(text).to_string()
-}
-
 impl Graph<'_> {
     /// The items each node links to, declared or by trailer.
     fn links(&self, nodes: &[&str]) -> Result<BTreeMap<String, BTreeSet<ItemLink>>, StoreError> {
@@ -1259,7 +1247,7 @@ impl Graph<'_> {
                    ?ref kg:source ?x ; kg:targetId ?item ; kg:relation ?rel .
                    OPTIONAL {{ ?ref kg:via ?via }}
                  }}",
-                values(nodes)
+                iri_values(nodes)
             ),
             "impact links",
         )?;
@@ -1306,7 +1294,7 @@ impl Graph<'_> {
                    OPTIONAL {{ ?x kg:kind ?kind }}
                    OPTIONAL {{ ?x a kg:Test BIND(true AS ?test) }}
                  }}",
-                values(iris)
+                iri_values(iris)
             ),
             "impact nodes",
         )?;
@@ -1379,7 +1367,7 @@ impl Graph<'_> {
                        VALUES ?callee {{ {} }}
                        {{ ?caller kg:calls ?callee }} UNION {{ ?caller kg:callsAmbiguous ?callee }}
                      }}",
-                    values(&list)
+                    iri_values(&list)
                 ),
                 "impact callers",
             )?;
@@ -1452,7 +1440,7 @@ impl Graph<'_> {
                    {union}
                    BIND(?id AS ?item)
                  }}",
-                values(&reqs)
+                iri_values(&reqs)
             ),
             "impact linked",
         )?;
@@ -1474,7 +1462,7 @@ impl Graph<'_> {
             let rows = self.store.select(
                 &format!(
                     "SELECT DISTINCT ?req ?x ?rel WHERE {{ VALUES ?req {{ {} }} {union} }}",
-                    values(&reqs)
+                    iri_values(&reqs)
                 ),
                 "impact linked (undefined)",
             )?;

@@ -25,7 +25,10 @@ use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
 use crate::progress::{StageTime, Stages, Tick};
-use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell};
+use crate::store::{
+    INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell, iri_values,
+    literal_values,
+};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
 #[derive(Debug, thiserror::Error)]
@@ -1309,8 +1312,6 @@ fn update_calls(
     before: &CallsBefore,
 ) -> Result<(), IndexError> {
     let string = cell;
-    let values = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
-    let literal = |text: &str| oxigraph::model::Literal::new_simple_literal(text).to_string();
     let new_sites = call_graph_input(changed_facts, iris).sites;
     // The names whose definitions changed in a way call resolution sees: added, removed,
     // renamed, moved to another parent. A change inside bodies changes none.
@@ -1326,7 +1327,7 @@ fn update_calls(
     // Callers anywhere that call one of those names, found through the index by name.
     let mut affected: HashSet<String> = new_sites.iter().map(|s| s.caller.clone()).collect();
     if !names.is_empty() {
-        let names = values(&mut names.iter().map(|n| literal(n)));
+        let names = literal_values(&names);
         let query = format!(
             "SELECT DISTINCT ?caller WHERE {{ VALUES ?name {{ {names} }} {{ ?caller kg:callsName ?name }} UNION {{ ?caller kg:callsBareName ?name }} }}"
         );
@@ -1341,7 +1342,7 @@ fn update_calls(
     let sites: Vec<CallSite> = if affected.is_empty() {
         Vec::new()
     } else {
-        let callers = values(&mut affected.iter().map(|c| format!("<{c}>")));
+        let callers = iri_values(&affected);
         update
             .select(&format!(
                 "SELECT ?caller ?callee ?path ?parent ?language WHERE {{
@@ -1366,7 +1367,7 @@ fn update_calls(
     let paths: BTreeSet<&str> = sites.iter().map(|s| s.path.as_str()).collect();
     let mut imports: HashMap<String, Vec<Import>> = HashMap::new();
     if !paths.is_empty() {
-        let files = values(&mut paths.iter().map(|p| format!("<{}>", iris.file(p).as_str())));
+        let files = iri_values(paths.iter().map(|p| iris.file(p).into_string()));
         for row in update.select(&format!(
             "SELECT ?path ?import WHERE {{ VALUES ?file {{ {files} }} ?file kg:path ?path ; kg:imports ?import }}"
         ))? {
@@ -1388,7 +1389,7 @@ fn update_calls(
     let callables: Vec<Callable> = if called.is_empty() {
         Vec::new()
     } else {
-        let names = values(&mut called.iter().map(|n| literal(n)));
+        let names = literal_values(&called);
         update
             .select(&format!(
                 "SELECT ?def ?name ?qualified ?path ?parent ?language WHERE {{
@@ -1424,7 +1425,7 @@ fn update_calls(
     if !subjects.is_empty() {
         let query = format!(
             "SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {} }} GRAPH <{}> {{ ?s ?p ?o }} }}",
-            values(&mut subjects.iter().map(|s| format!("<{s}>"))),
+            iri_values(&subjects),
             iris.calls_graph().as_str()
         );
         for row in update.select(&query)? {

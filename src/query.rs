@@ -72,14 +72,10 @@ pub fn bind(text: &str, values: &[(String, String)]) -> String {
         return text.to_owned();
     }
     let names: Vec<String> = values.iter().map(|(n, _)| format!("?{n}")).collect();
-    let literals: Vec<String> = values
-        .iter()
-        .map(|(_, v)| oxigraph::model::Literal::new_simple_literal(v).to_string())
-        .collect();
     format!(
         "{text}\nVALUES ({}) {{ ({}) }}\n",
         names.join(" "),
-        literals.join(" ")
+        crate::store::literal_values(values.iter().map(|(_, v)| v))
     )
 }
 

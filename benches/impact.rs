@@ -14,29 +14,8 @@ mod support;
 mod common;
 
 use std::process::Command;
-use std::time::Instant;
 
 use support::{Fixture, git, median};
-
-/// Runs kg in the repository and returns the wall time.
-fn time(repo: &Fixture, args: &[&str]) -> f64 {
-    let store = repo.scratch.join("store");
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
-        .arg("--store")
-        .arg(&store)
-        .args(args)
-        .current_dir(&repo.root)
-        .output()
-        .expect("kg runs");
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        output.status.success(),
-        "kg {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    seconds
-}
 
 fn report(what: &str, samples: Vec<f64>) {
     let all: Vec<String> = samples.iter().map(|t| format!("{t:.3}")).collect();
@@ -57,7 +36,7 @@ fn main() {
     let runs = numbers.get(1).copied().unwrap_or(7);
     let repo = Fixture::empty();
     common::generate(&repo, files, 42);
-    time(&repo, &["--quiet", "index"]);
+    common::time_kg(&repo, &["--quiet", "index"]);
 
     // One method body changed in each of 10 files.
     let changed: Vec<String> = [0, 1, 2, 5, 6, 7]
@@ -81,19 +60,21 @@ fn main() {
     report(
         &format!("{label}: kg impact --diff FILE --format json"),
         (0..runs)
-            .map(|_| time(&repo, &["impact", "--diff", diff_arg, "--format", "json"]))
+            .map(|_| common::time_kg(&repo, &["impact", "--diff", diff_arg, "--format", "json"]))
             .collect(),
     );
     report(
         &format!("{label}: kg impact (uncommitted work tree)"),
-        (0..runs).map(|_| time(&repo, &["impact"])).collect(),
+        (0..runs)
+            .map(|_| common::time_kg(&repo, &["impact"]))
+            .collect(),
     );
     repo.commit_all("Change 10 files", 1);
-    time(&repo, &["--quiet", "index"]);
+    common::time_kg(&repo, &["--quiet", "index"]);
     report(
         &format!("{label}: kg impact HEAD~1..HEAD"),
         (0..runs)
-            .map(|_| time(&repo, &["impact", "HEAD~1..HEAD"]))
+            .map(|_| common::time_kg(&repo, &["impact", "HEAD~1..HEAD"]))
             .collect(),
     );
     // What was measured: the report's summary line.

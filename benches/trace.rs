@@ -8,8 +8,8 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::process::Command;
-use std::time::Instant;
+#[path = "common/mod.rs"]
+mod common;
 
 use support::{Fixture, median};
 
@@ -34,25 +34,6 @@ fn generate(repo: &Fixture, criteria: usize) {
     repo.commit_all("Generated", 0);
 }
 
-fn time(repo: &Fixture, args: &[&str]) -> f64 {
-    let store = repo.scratch.join("store");
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
-        .arg("--store")
-        .arg(&store)
-        .args(args)
-        .current_dir(&repo.root)
-        .output()
-        .expect("kg runs");
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        output.status.success(),
-        "kg {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    seconds
-}
-
 fn main() {
     let numbers: Vec<usize> = std::env::args()
         .skip(1)
@@ -62,9 +43,9 @@ fn main() {
     let runs = numbers.get(1).copied().unwrap_or(7);
     let repo = Fixture::empty();
     generate(&repo, criteria);
-    let index = time(&repo, &["--quiet", "index"]);
+    let index = common::time_kg(&repo, &["--quiet", "index"]);
     let trace: Vec<f64> = (0..runs)
-        .map(|_| time(&repo, &["trace", "--format", "json"]))
+        .map(|_| common::time_kg(&repo, &["trace", "--format", "json"]))
         .collect();
     let all: Vec<String> = trace.iter().map(|t| format!("{t:.3}")).collect();
     println!(

@@ -1,9 +1,32 @@
-//! What the benchmarks share: generated spec-driven repositories. Each benchmark uses part of
-//! it, hence the allowance for the rest.
+//! What the benchmarks share: generated spec-driven repositories, and timing a kg run. Each
+//! benchmark uses part of it, hence the allowance for the rest.
 
 #![allow(dead_code)]
 
+use std::process::Command;
+use std::time::Instant;
+
 use crate::support::{Fixture, Rng};
+
+/// Runs kg in the repository (store in its scratch directory) and returns the wall time.
+pub fn time_kg(repo: &Fixture, args: &[&str]) -> f64 {
+    let store = repo.scratch.join("store");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
+        .arg("--store")
+        .arg(&store)
+        .args(args)
+        .current_dir(&repo.root)
+        .output()
+        .expect("kg runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "kg {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    seconds
+}
 
 /// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
 /// files with 10 criteria each, references from code and tests, and one doc per feature.

@@ -337,10 +337,7 @@ impl Coverage {
 }
 
 fn link_text(link: &crate::trace::Link) -> (String, String, String) {
-    let location = match link.line {
-        Some(line) => format!("{}:{line}", link.path),
-        None => link.path.clone(),
-    };
+    let location = place(&link.path, link.line);
     let mut how = link.via.clone();
     if let Some(distance) = link.distance {
         how.push_str(&format!(", distance {distance}"));
@@ -486,9 +483,7 @@ pub fn write_trace(
                 )?;
                 writeln!(out)?;
                 for d in problems {
-                    let at = d
-                        .line
-                        .map_or_else(|| d.path.clone(), |l| format!("{}:{l}", d.path));
+                    let at = place(&d.path, d.line);
                     writeln!(out, "- `{at}` {}: {}", d.severity, md_escape(&d.message))?;
                 }
                 writeln!(out)?;
@@ -559,6 +554,7 @@ pub enum ImpactFormat {
     List,
 }
 
+/// `path:line`, or the path alone.
 fn place(path: &str, line: Option<u32>) -> String {
     match line {
         Some(line) => format!("{path}:{line}"),

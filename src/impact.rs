@@ -1413,11 +1413,12 @@ impl Graph<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let reqs: Vec<String> = ids
+        // Each item's IRI comes from its id, defined or not (removed, dangling), so the answers
+        // map back to the ids asked for.
+        let by_iri: HashMap<String, &String> = ids
             .iter()
-            .map(|id| iris.requirement(id).as_str().to_owned())
+            .map(|id| (iris.requirement(id).into_string(), id))
             .collect();
-        let reqs: Vec<&str> = reqs.iter().map(String::as_str).collect();
         let properties: Vec<(&str, &str)> = relations
             .iter()
             .map(|r| match *r {
@@ -1434,51 +1435,19 @@ impl Graph<'_> {
             .join(" UNION ");
         let rows = self.store.select(
             &format!(
-                "SELECT DISTINCT ?item ?x ?rel WHERE {{
-                   VALUES ?req {{ {} }}
-                   ?req dcterms:identifier ?id .
-                   {union}
-                   BIND(?id AS ?item)
-                 }}",
-                iri_values(&reqs)
+                "SELECT DISTINCT ?req ?x ?rel WHERE {{ VALUES ?req {{ {} }} {union} }}",
+                iri_values(by_iri.keys())
             ),
             "impact linked",
         )?;
-        // Items without a definition (removed, or never defined) have no identifier: fall back
-        // to the IRI's own id.
         let mut out = Vec::new();
-        let mut pairs: Vec<(String, String, String)> = rows
+        let pairs: Vec<(String, String, String)> = rows
             .iter()
-            .filter_map(|row| Some((cell(&row[0])?, cell(&row[1])?, cell(&row[2])?)))
+            .filter_map(|row| {
+                let id = by_iri.get(&cell(&row[0])?)?;
+                Some(((*id).clone(), cell(&row[1])?, cell(&row[2])?))
+            })
             .collect();
-        let answered: BTreeSet<String> = pairs.iter().map(|(i, _, _)| i.clone()).collect();
-        let missing: Vec<&String> = ids.iter().filter(|id| !answered.contains(*id)).collect();
-        if !missing.is_empty() {
-            let reqs: Vec<String> = missing
-                .iter()
-                .map(|id| iris.requirement(id).as_str().to_owned())
-                .collect();
-            let reqs: Vec<&str> = reqs.iter().map(String::as_str).collect();
-            let rows = self.store.select(
-                &format!(
-                    "SELECT DISTINCT ?req ?x ?rel WHERE {{ VALUES ?req {{ {} }} {union} }}",
-                    iri_values(&reqs)
-                ),
-                "impact linked (undefined)",
-            )?;
-            for row in rows {
-                let (Some(req), Some(x), Some(rel)) = (cell(&row[0]), cell(&row[1]), cell(&row[2]))
-                else {
-                    continue;
-                };
-                if let Some(id) = missing
-                    .iter()
-                    .find(|id| iris.requirement(id).as_str() == req)
-                {
-                    pairs.push(((*id).clone(), x, rel));
-                }
-            }
-        }
         let nodes: Vec<&str> = pairs.iter().map(|(_, x, _)| x.as_str()).collect();
         let info = self.nodes(&nodes)?;
         for (item, iri, relation) in pairs {

@@ -375,36 +375,30 @@ fn full(
     let chain = mainline(&history.commits, snapshot.head, None).unwrap_or_default();
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     stage.finish_without(history.commits.len() as u64, loader.busy() - mark);
-    let (mut quads_loaded, load_time) = loader.commit()?;
-    stages.record("load", "quads", load_time, quads_loaded);
-
     let stage = stages.start("finish", "quads", None);
     let blobs = all
         .iter()
         .map(|f| (f.path.clone(), f.blob.clone()))
         .collect();
-    // Read-only here: the repository-wide graphs go in through the bulk loader too. A
-    // transaction would have to be flushed, and that waits for RocksDB to compact the freshly
-    // loaded files (seconds on a large history).
     let global = finish(
-        &target.update()?,
         snapshot,
         &specs,
         blobs,
         &lineage,
         history.shallow,
-        DanglingFrom::Scan,
+        DanglingFrom::Facts(&all),
     )?;
-    let mut loader = target.loader();
+    let finished = global.quads.len() as u64;
+    let mark = loader.busy();
     loader.load(global.quads)?;
-    let (finished, _) = loader.commit()?;
-    quads_loaded += finished;
+    stage.finish_without(finished, loader.busy() - mark);
+    let (quads_loaded, load_time) = loader.commit()?;
+    stages.record("load", "quads", load_time, quads_loaded);
     let base = snapshot.iris.repository();
     store.make_current(
         target,
         &IndexState::new(&snapshot.head.to_string(), base.as_str()),
     )?;
-    stage.finish(finished);
 
     let mut summary = Summary {
         commit: snapshot.head.to_string(),
@@ -603,16 +597,16 @@ fn incremental(
         .filter(|f| changed.contains(f.path.as_str()))
         .collect();
     let dangling_from = if spec_changed {
-        DanglingFrom::Scan
+        DanglingFrom::Scan(&update)
     } else {
         DanglingFrom::Carry {
+            update: &update,
             changed_paths: &changed,
             changed: &changed_facts,
         }
     };
     let stage = stages.start("finish", "quads", None);
     let global = finish(
-        &update,
         snapshot,
         &specs,
         blobs,
@@ -743,10 +737,13 @@ const DANGLING_BEFORE: &str =
 
 /// How `finish` finds the dangling references.
 enum DanglingFrom<'a> {
-    /// Check every reference against the known ids.
-    Scan,
+    /// From the facts of every file (a full build has them all in memory).
+    Facts(&'a [FileFacts]),
+    /// Check every reference in the store against the known ids.
+    Scan(&'a Update<'a>),
     /// The ids did not change: the previous ones, plus those in the changed files.
     Carry {
+        update: &'a Update<'a>,
         changed_paths: &'a HashSet<&'a str>,
         changed: &'a [&'a FileFacts],
     },
@@ -758,11 +755,77 @@ const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id ?ref WHE
        kg:inFile/kg:path ?path ; kg:line ?line ; kg:column ?column .
 }";
 
+/// A reference that names an unknown id.
+struct Dangling {
+    path: String,
+    position: Position,
+    marker: String,
+    id: String,
+    /// The reference's node, which the diagnostic is about.
+    node: String,
+}
+
+/// The dangling references written in `files`.
+fn dangling_in<'a>(
+    files: impl IntoIterator<Item = &'a FileFacts>,
+    iris: &Iris,
+    known_ids: &HashSet<String>,
+) -> Vec<Dangling> {
+    let mut found = Vec::new();
+    for facts in files {
+        let file = iris.file(&facts.path);
+        for reference in &facts.references {
+            if known_ids.contains(&reference.target) {
+                continue;
+            }
+            found.push(Dangling {
+                path: facts.path.clone(),
+                position: reference.position,
+                marker: reference.marker.marker().to_owned(),
+                id: reference.target.clone(),
+                node: graph::reference_node(&file, reference.position)
+                    .as_str()
+                    .to_owned(),
+            });
+        }
+    }
+    found
+}
+
+/// Where the stored references `nodes` (in SPARQL syntax) stand.
+fn stored_dangling(update: &Update<'_>, nodes: &[String]) -> Result<Vec<Dangling>, IndexError> {
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = |term: &Option<Term>| cell(term).unwrap_or_default();
+    let rows = update.select(&format!(
+        "{REFERENCE_DETAILS}\nVALUES ?ref {{ {} }}",
+        nodes.join(" ")
+    ))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let Some(Term::NamedNode(node)) = &row[5] else {
+                return None;
+            };
+            Some(Dangling {
+                path: text(&row[0]),
+                position: Position {
+                    line: text(&row[1]).parse().unwrap_or(0),
+                    column: text(&row[2]).parse().unwrap_or(0),
+                },
+                marker: text(&row[3]),
+                id: text(&row[4]),
+                node: node.as_str().to_owned(),
+            })
+        })
+        .collect())
+}
+
 /// The last step of every run, full or incremental: repository-wide diagnostics (dangling
 /// references, features defined twice, file names), the lineage, links and submodules, and the
 /// bookkeeping graph, in the same transaction as the file graphs of an incremental run.
 fn finish(
-    update: &Update<'_>,
     snapshot: &Snapshot,
     specs: &Specs,
     blobs: Vec<(String, String)>,
@@ -777,17 +840,22 @@ fn finish(
         .map(|d| (d.clone(), None))
         .collect();
     let text = |term: &Option<Term>| cell(term).unwrap_or_default();
-    let unknown: Vec<String> = match dangling_from {
-        DanglingFrom::Scan => update
-            .select(TARGET_IDS)?
-            .into_iter()
-            .filter(|row| !specs.known_ids.contains(&text(&row[1])))
-            .filter_map(|row| row[0].as_ref().map(Term::to_string))
-            .collect(),
+    let found = match dangling_from {
+        DanglingFrom::Facts(all) => dangling_in(all, &snapshot.iris, &specs.known_ids),
+        DanglingFrom::Scan(update) => {
+            let unknown: Vec<String> = update
+                .select(TARGET_IDS)?
+                .into_iter()
+                .filter(|row| !specs.known_ids.contains(&text(&row[1])))
+                .filter_map(|row| row[0].as_ref().map(Term::to_string))
+                .collect();
+            stored_dangling(update, &unknown)?
+        }
         // No spec changed, so the ids are the same: the dangling references are those that were
         // (the ones in changed files are gone from the store and drop out below) and those in
         // the changed files.
         DanglingFrom::Carry {
+            update,
             changed_paths,
             changed,
         } => {
@@ -797,7 +865,7 @@ fn finish(
                 .iter()
                 .map(|path| format!("<{}#", snapshot.iris.file(path).as_str()))
                 .collect();
-            let mut refs: Vec<String> = update
+            let before: Vec<String> = update
                 .select(DANGLING_BEFORE)?
                 .into_iter()
                 .filter_map(|row| row[0].as_ref().map(Term::to_string))
@@ -807,33 +875,18 @@ fn finish(
                         .any(|prefix| node.starts_with(prefix.as_str()))
                 })
                 .collect();
-            for facts in changed {
-                let file = snapshot.iris.file(&facts.path);
-                refs.extend(
-                    facts
-                        .references
-                        .iter()
-                        .filter(|r| !specs.known_ids.contains(&r.target))
-                        .map(|r| {
-                            let node = graph::reference_node(&file, r.position);
-                            format!("<{}>", node.as_str())
-                        }),
-                );
-            }
-            refs
+            let mut found = stored_dangling(update, &before)?;
+            found.extend(dangling_in(
+                changed.iter().copied(),
+                &snapshot.iris,
+                &specs.known_ids,
+            ));
+            found
         }
     };
-    let rows = if unknown.is_empty() {
-        Vec::new()
-    } else {
-        update.select(&format!(
-            "{REFERENCE_DETAILS}\nVALUES ?ref {{ {} }}",
-            unknown.join(" ")
-        ))?
-    };
-    let dangling = rows.len();
-    for row in rows {
-        let id = text(&row[4]);
+    let dangling = found.len();
+    for reference in found {
+        let id = &reference.id;
         let feature = id.split('/').next().unwrap_or("");
         let hint = if id.contains('/') && specs.known_ids.contains(feature) {
             format!("feature `{feature}` has no item with that id")
@@ -842,21 +895,14 @@ fn finish(
         };
         let diagnostic = Diagnostic::new(
             Severity::Warning,
-            &text(&row[0]),
-            Some(Position {
-                line: text(&row[1]).parse().unwrap_or(0),
-                column: text(&row[2]).parse().unwrap_or(0),
-            }),
+            &reference.path,
+            Some(reference.position),
             format!(
                 "dangling reference: `{}: {id}` names an unknown id ({hint})",
-                text(&row[3])
+                reference.marker
             ),
         );
-        let reference = match &row[5] {
-            Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-            _ => None,
-        };
-        diagnostics.push((diagnostic, reference));
+        diagnostics.push((diagnostic, Some(reference.node)));
     }
     diagnostics.sort();
     let iris = &snapshot.iris;

@@ -194,7 +194,8 @@ fn concurrent_runs_and_queries_do_not_corrupt_the_store() {
         .unwrap();
         assert!(
             output.status.success(),
-            "a query during an index failed: {}",
+            "a query during an index failed ({}): {}",
+            output.status,
             String::from_utf8_lossy(&output.stderr)
         );
         assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 11);

@@ -384,13 +384,15 @@ fn full(
         snapshot,
         &specs,
         blobs,
-        &lineage,
         history.shallow,
         DanglingFrom::Facts(&all),
     )?;
-    let finished = global.quads.len() as u64;
+    let mut quads = global.meta;
+    quads.extend(global.others);
+    quads.extend(graph::history::lineage_quads(&snapshot.iris, &lineage));
+    let finished = quads.len() as u64;
     let mark = loader.busy();
-    loader.load(global.quads)?;
+    loader.load(quads)?;
     stage.finish_without(finished, loader.busy() - mark);
     let (quads_loaded, load_time) = loader.commit()?;
     stages.record("load", "quads", load_time, quads_loaded);
@@ -528,7 +530,6 @@ fn incremental(
     let Some(chain) = mainline(&history.commits, snapshot.head, Some(old)) else {
         return Ok(None);
     };
-    let mut lineage = read_lineage(&update, &snapshot.iris)?;
     let stage = stages.start("graph build", "quads", None);
     let mut quads: Vec<Quad> = rewrite
         .par_iter()
@@ -539,7 +540,6 @@ fn incremental(
         quads.extend(part);
         Ok(())
     })?;
-    apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
     let written = quads.len() as u64;
     // What the changed code files defined and which callers they held before the change, for
     // call resolution: their old blobs' facts, from the facts cache.
@@ -566,16 +566,14 @@ fn incremental(
         rules.max_file_size,
         &(),
     )?;
+    let old_input = call_graph_input(&old_facts.iter().collect::<Vec<_>>(), &snapshot.iris);
     let before = CallsBefore {
         definitions: old_facts
             .iter()
             .flat_map(|f| signatures(f, &snapshot.iris))
             .collect(),
-        callers: call_graph_input(&old_facts.iter().collect::<Vec<_>>(), &snapshot.iris)
-            .sites
-            .into_iter()
-            .map(|s| s.caller)
-            .collect(),
+        calls: calls_by_caller(&old_input.sites),
+        imports: old_input.imports,
     };
     update.remove_graphs(&remove)?;
     update.insert(&quads);
@@ -606,16 +604,16 @@ fn incremental(
         }
     };
     let stage = stages.start("finish", "quads", None);
-    let global = finish(
-        snapshot,
-        &specs,
-        blobs,
-        &lineage,
-        history.shallow,
-        dangling_from,
+    let global = finish(snapshot, &specs, blobs, history.shallow, dangling_from)?;
+    let global_quads = (global.meta.len() + global.others.len()) as u64;
+    update_meta(&mut update, &snapshot.iris, global.meta, &changed)?;
+    let iris = &snapshot.iris;
+    replace_graphs(
+        &mut update,
+        &[iris.diagnostics_graph(), iris.tree_graph()],
+        global.others,
     )?;
-    let global_quads = global.quads.len() as u64;
-    replace_graphs(&mut update, &global.graphs, global.quads)?;
+    update_lineage(&mut update, iris, &chain, &history.commits, &item_changes)?;
     stage.finish(global_quads);
     let stage = stages.start("commit", "quads", None);
     update.commit()?;
@@ -722,9 +720,10 @@ fn resolve_specs(all: &mut [FileFacts]) -> Specs {
 struct Global {
     diagnostics: Vec<Diagnostic>,
     dangling: usize,
-    /// The repository-wide graphs, to be written in place of what they held.
-    graphs: [oxigraph::model::NamedNode; 4],
-    quads: Vec<Quad>,
+    /// The bookkeeping graph: the repository and every file's blob.
+    meta: Vec<Quad>,
+    /// The diagnostics and tree graphs, small enough to be replaced whole.
+    others: Vec<Quad>,
 }
 
 /// Every id that a reference or mention names; the dangling ones are found in Rust against the
@@ -823,13 +822,12 @@ fn stored_dangling(update: &Update<'_>, nodes: &[String]) -> Result<Vec<Dangling
 }
 
 /// The last step of every run, full or incremental: repository-wide diagnostics (dangling
-/// references, features defined twice, file names), the lineage, links and submodules, and the
-/// bookkeeping graph, in the same transaction as the file graphs of an incremental run.
+/// references, features defined twice, file names), links and submodules, and the bookkeeping
+/// graph, in the same transaction as the file graphs of an incremental run.
 fn finish(
     snapshot: &Snapshot,
     specs: &Specs,
     blobs: Vec<(String, String)>,
-    lineage: &Lineage,
     shallow: bool,
     dangling_from: DanglingFrom<'_>,
 ) -> Result<Global, IndexError> {
@@ -906,43 +904,90 @@ fn finish(
     }
     diagnostics.sort();
     let iris = &snapshot.iris;
-    let mut quads = graph::meta_quads(iris, &snapshot.head.to_string(), &blobs, shallow);
-    quads.extend(graph::diagnostics_quads(iris, &diagnostics));
-    quads.extend(graph::history::lineage_quads(iris, lineage));
-    quads.extend(graph::special_quads(iris, &snapshot.special));
-    let graphs = [
-        iris.meta_graph(),
-        iris.diagnostics_graph(),
-        iris.lineage_graph(),
-        iris.tree_graph(),
-    ];
+    let meta = graph::meta_quads(iris, &snapshot.head.to_string(), &blobs, shallow);
+    let mut others = graph::diagnostics_quads(iris, &diagnostics);
+    others.extend(graph::special_quads(iris, &snapshot.special));
     Ok(Global {
         diagnostics: diagnostics.into_iter().map(|(d, _)| d).collect(),
         dangling,
-        graphs,
-        quads,
+        meta,
+        others,
     })
 }
 
-/// Makes `graphs` hold exactly `quads`, writing only the difference: from one commit to the
-/// next, the repository-wide graphs (every file's blob and last change, the lineage) barely
-/// change, and rewriting them whole made the commit of an incremental run on a large repository
-/// take 0.3 s. Reading them back still costs about as much; next would be to derive the old
-/// quads from the change itself.
+/// Brings the bookkeeping graph forward: from one commit to the next only the repository's
+/// node and the changed files' blobs can differ, so only those are read back and compared.
+fn update_meta(
+    update: &mut Update<'_>,
+    iris: &Iris,
+    quads: Vec<Quad>,
+    changed: &HashSet<&str>,
+) -> Result<(), IndexError> {
+    let subjects: HashSet<oxigraph::model::NamedNode> = std::iter::once(iris.repository())
+        .chain(changed.iter().map(|path| iris.file(path)))
+        .collect();
+    let wanted: Vec<Quad> = quads
+        .into_iter()
+        .filter(|q| matches!(&q.subject, oxigraph::model::NamedOrBlankNode::NamedNode(n) if subjects.contains(n)))
+        .collect();
+    let present = update.quads_about(&iris.meta_graph(), &subjects)?;
+    write_difference(update, present, wanted);
+    Ok(())
+}
+
+/// Brings the lineage graph forward by the commits of `chain`: only the files they change and
+/// the items whose ids their item changes name can differ, so only those are read back.
+fn update_lineage(
+    update: &mut Update<'_>,
+    iris: &Iris,
+    chain: &[ObjectId],
+    commits: &[CommitInfo],
+    item_changes: &HashMap<ObjectId, Vec<ItemChange>>,
+) -> Result<(), IndexError> {
+    let on_chain: HashSet<&ObjectId> = chain.iter().collect();
+    let paths: BTreeSet<&str> = commits
+        .iter()
+        .filter(|c| on_chain.contains(&c.id))
+        .flat_map(|c| c.changes.iter().map(|f| f.path.as_str()))
+        .collect();
+    let ids: BTreeSet<&str> = chain
+        .iter()
+        .filter_map(|id| item_changes.get(id))
+        .flatten()
+        .flat_map(|c| std::iter::once(c.id.as_str()).chain(c.previous_id.as_deref()))
+        .collect();
+    let before = read_lineage(update, iris, &paths, &ids)?;
+    let mut after = before.clone();
+    apply_lineage(&mut after, chain, commits, item_changes);
+    write_difference(
+        update,
+        graph::history::lineage_quads(iris, &before),
+        graph::history::lineage_quads(iris, &after),
+    );
+    Ok(())
+}
+
+/// Removes what is `present` but not `wanted`, and inserts what is wanted but not present.
+fn write_difference(update: &mut Update<'_>, present: Vec<Quad>, wanted: Vec<Quad>) {
+    let present: HashSet<Quad> = present.into_iter().collect();
+    let wanted: HashSet<Quad> = wanted.into_iter().collect();
+    let stale: Vec<Quad> = present.difference(&wanted).cloned().collect();
+    let missing: Vec<Quad> = wanted.difference(&present).cloned().collect();
+    update.remove(&stale);
+    update.insert(&missing);
+}
+
+/// Makes `graphs` hold exactly `quads`, writing only the difference.
 fn replace_graphs(
     update: &mut Update<'_>,
     graphs: &[oxigraph::model::NamedNode],
     quads: Vec<Quad>,
 ) -> Result<(), IndexError> {
-    let mut present = HashSet::new();
+    let mut present = Vec::new();
     for graph in graphs {
         present.extend(update.graph_quads(graph)?);
     }
-    let wanted: HashSet<Quad> = quads.into_iter().collect();
-    let stale: Vec<Quad> = present.difference(&wanted).cloned().collect();
-    let missing: Vec<Quad> = wanted.difference(&present).cloned().collect();
-    update.remove(&stale);
-    update.insert(&missing);
+    write_difference(update, present, quads);
     Ok(())
 }
 
@@ -992,10 +1037,20 @@ fn apply_lineage(
     }
 }
 
-/// The lineage as the store holds it.
-fn read_lineage(update: &Update<'_>, iris: &Iris) -> Result<Lineage, IndexError> {
+/// What the store's lineage holds of the files `paths` and the items `ids`.
+fn read_lineage(
+    update: &Update<'_>,
+    iris: &Iris,
+    paths: &BTreeSet<&str>,
+    ids: &BTreeSet<&str>,
+) -> Result<Lineage, IndexError> {
+    let requirements = iri_values(ids.iter().map(|id| iris.requirement(id).into_string()));
+    let files = iri_values(paths.iter().map(|path| iris.file(path).into_string()));
     let query = format!(
-        "SELECT ?req ?introduced ?changed ?file ?last WHERE {{ GRAPH <{}> {{ {{ ?req kg:introducedIn ?introduced }} UNION {{ ?req kg:changedIn ?changed }} UNION {{ ?file kg:lastChangedIn ?last }} }} }}",
+        "SELECT ?req ?introduced ?changed ?file ?last WHERE {{ GRAPH <{}> {{
+           {{ VALUES ?req {{ {requirements} }} ?req kg:introducedIn ?introduced }}
+           UNION {{ VALUES ?req {{ {requirements} }} ?req kg:changedIn ?changed }}
+           UNION {{ VALUES ?file {{ {files} }} ?file kg:lastChangedIn ?last }} }} }}",
         iris.lineage_graph().as_str()
     );
     let requirement = format!("{}req/", iris.base());
@@ -1312,10 +1367,27 @@ fn call_graph_input(all: &[&FileFacts], iris: &Iris) -> CallGraphInput {
     }
 }
 
-/// The definitions and callers of the changed files before a change.
+/// The definitions, calls and imports of the changed files before a change.
 struct CallsBefore {
     definitions: HashSet<Signature>,
-    callers: HashSet<String>,
+    calls: CallsByCaller,
+    imports: HashMap<String, Vec<Import>>,
+}
+
+/// Each caller's file, parent and callees as written: with the file's imports and the
+/// callables of the names it calls, all that its calls resolve from.
+type CallsByCaller = HashMap<String, (String, Option<String>, BTreeSet<String>)>;
+
+fn calls_by_caller(sites: &[CallSite]) -> CallsByCaller {
+    let mut by_caller = CallsByCaller::new();
+    for site in sites {
+        by_caller
+            .entry(site.caller.clone())
+            .or_insert_with(|| (site.path.clone(), site.parent.clone(), BTreeSet::new()))
+            .2
+            .insert(site.callee.clone());
+    }
+    by_caller
 }
 
 /// What call resolution reads of a definition: IRI, name, qualified name, parent IRI and kind.
@@ -1349,8 +1421,9 @@ fn signatures(facts: &FileFacts, iris: &Iris) -> Vec<Signature> {
 }
 
 /// Brings the calls graph forward after an incremental change, re-resolving only the callers
-/// whose resolution can have changed: the callers in changed files, and every caller of a name
-/// that a changed file defines (before or after the change). Only the difference is written.
+/// whose resolution can have changed: the callers in changed files that call something else or
+/// whose imports changed, and every caller of a name whose definitions changed (before or after
+/// the change). Only the difference is written.
 fn update_calls(
     update: &mut Update<'_>,
     iris: &Iris,
@@ -1358,7 +1431,27 @@ fn update_calls(
     before: &CallsBefore,
 ) -> Result<(), IndexError> {
     let string = cell;
-    let new_sites = call_graph_input(changed_facts, iris).sites;
+    let new_input = call_graph_input(changed_facts, iris);
+    let new_calls = calls_by_caller(&new_input.sites);
+    // The callers in the changed files whose resolution can have changed: those that call
+    // something else than before (or are new, or gone), and all those in a file whose imports
+    // changed. An edit inside a body that calls the same names changes none.
+    let imports_changed: HashSet<&str> = changed_facts
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(before.imports.keys().map(String::as_str))
+        .filter(|path| before.imports.get(*path) != new_input.imports.get(*path))
+        .collect();
+    let mut affected: HashSet<String> = before
+        .calls
+        .iter()
+        .chain(&new_calls)
+        .filter(|(caller, (path, ..))| {
+            imports_changed.contains(path.as_str())
+                || before.calls.get(*caller) != new_calls.get(*caller)
+        })
+        .map(|(caller, _)| caller.clone())
+        .collect();
     // The names whose definitions changed in a way call resolution sees: added, removed,
     // renamed, moved to another parent. A change inside bodies changes none.
     let after: HashSet<Signature> = changed_facts
@@ -1371,7 +1464,6 @@ fn update_calls(
         .map(|(_, name, ..)| name.clone())
         .collect();
     // Callers anywhere that call one of those names, found through the index by name.
-    let mut affected: HashSet<String> = new_sites.iter().map(|s| s.caller.clone()).collect();
     if !names.is_empty() {
         let names = literal_values(&names);
         let query = format!(
@@ -1467,7 +1559,7 @@ fn update_calls(
     // The edges of affected callers, and of callers in the changed files as they were.
     let mut stale = Vec::new();
     let mut present = HashSet::new();
-    let subjects: BTreeSet<&String> = affected.iter().chain(&before.callers).collect();
+    let subjects: BTreeSet<&String> = affected.iter().collect();
     if !subjects.is_empty() {
         let query = format!(
             "SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {} }} GRAPH <{}> {{ ?s ?p ?o }} }}",

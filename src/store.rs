@@ -501,6 +501,27 @@ impl Update<'_> {
             .map_err(|e| StoreError::Query(e.to_string()))
     }
 
+    /// The quads of `graph` about each of `subjects`, as this transaction sees them (a seek per
+    /// subject, no query evaluation).
+    pub fn quads_about<'s>(
+        &self,
+        graph: &NamedNode,
+        subjects: impl IntoIterator<Item = &'s NamedNode>,
+    ) -> Result<Vec<Quad>, StoreError> {
+        let mut quads = Vec::new();
+        for subject in subjects {
+            for quad in self.transaction.quads_for_pattern(
+                Some(subject.as_ref().into()),
+                None,
+                None,
+                Some(graph.as_ref().into()),
+            ) {
+                quads.push(quad.map_err(|e| StoreError::Query(e.to_string()))?);
+            }
+        }
+        Ok(quads)
+    }
+
     /// Runs a SELECT query over the union of all graphs, seeing this transaction's writes.
     pub fn select(&self, query: &str) -> Result<Rows, StoreError> {
         let mut prepared = crate::query::prepare(query, "kg's internal query")

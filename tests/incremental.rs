@@ -14,6 +14,9 @@ struct Model {
     features: Vec<Vec<String>>,
     code: BTreeMap<usize, Vec<(usize, usize)>>,
     docs: BTreeMap<usize, Vec<(usize, usize)>>,
+    /// Per code file, the version of a body that is edited in place: its calls change every
+    /// third edit, its import every second, and otherwise only the text does.
+    bodies: BTreeMap<usize, usize>,
     duplicate: bool,
     counter: usize,
 }
@@ -23,7 +26,7 @@ impl Model {
         self.counter += 1;
         let n = self.counter;
         let f = rng.below(self.features.len());
-        match rng.below(9) {
+        match rng.below(10) {
             // Insert a criterion somewhere: positional ids after it shift.
             0 | 1 => {
                 let at = rng.below(self.features[f].len() + 1);
@@ -53,6 +56,7 @@ impl Model {
                     .or_default()
                     .push((f, rng.below(5) + 1));
             }
+            8 => *self.bodies.entry(rng.below(6)).or_default() += 1,
             _ => self.duplicate = !self.duplicate,
         }
     }
@@ -81,9 +85,12 @@ impl Model {
                     // Each file defines h<file>; calls to h<i> resolve across files, and change
                     // when file i comes or goes. Each also defines x, too common a name to
                     // resolve unless imported, and calls the next file's x through an alias.
-                    let next = (file + 1) % 6;
+                    // k's body is edited in place: see `bodies`.
+                    let version = self.bodies.get(&file).copied().unwrap_or(0);
+                    let next = (file + 1 + version / 2) % 6;
+                    let called = version / 3 % 3;
                     let mut text = format!(
-                        "use crate::m{next}::x as xa;\n\npub fn h{file}() {{}}\n\npub fn x() {{}}\n\npub fn k() {{ xa(); }}\n\n"
+                        "use crate::m{next}::x as xa;\n\npub fn h{file}() {{}}\n\npub fn x() {{}}\n\npub fn k() {{ xa(); h{called}(); /* edit {version} */ }}\n\n"
                     );
                     for (i, (f, c)) in refs.iter().enumerate() {
                         text.push_str(&format!(
@@ -168,6 +175,7 @@ fn incremental_equals_full_rebuild_as_history_grows() {
             .collect(),
         code: BTreeMap::new(),
         docs: BTreeMap::new(),
+        bodies: BTreeMap::new(),
         duplicate: false,
         counter: 0,
     };
@@ -239,4 +247,43 @@ fn a_rewritten_history_is_rebuilt() {
         !incremental.iter().any(|q| q.contains("\"two\"")),
         "the dropped commit's spec is still there"
     );
+}
+
+// verifies: history/incremental
+#[test]
+fn edits_inside_bodies_re_resolve_exactly_the_calls_they_change() {
+    let fixture = Fixture::empty();
+    for m in 1..=2 {
+        fixture.write(&format!("src/m{m}.rs"), "pub fn x() {}\n\npub fn y() {}\n");
+    }
+    let caller = |import: &str, body: &str| {
+        format!("use crate::{import}::x as xa;\n\npub fn k() {{\n    {body}\n}}\n")
+    };
+    fixture.write("src/m0.rs", caller("m1", "xa();"));
+    fixture.commit_all("Start", 0);
+    index(&fixture, "incremental");
+    // Each step changes one thing about k: only its text, then what it calls, then only what
+    // its call means (the import), each with the same definitions everywhere.
+    let steps = [
+        caller("m1", "xa(); // only the text"),
+        caller("m1", "xa();\n    crate::m2::y();"),
+        caller("m2", "xa();\n    crate::m2::y();"),
+    ];
+    for (step, text) in steps.iter().enumerate() {
+        fixture.write("src/m0.rs", text);
+        fixture.commit_all(&format!("Step {step}"), step as u32 + 1);
+        assert!(index(&fixture, "incremental").contains("updated "));
+        let full = format!("full-{step}");
+        index(&fixture, &full);
+        let incremental = export(&fixture, "incremental");
+        assert_same(&incremental, &export(&fixture, &full), step);
+        let target = if step == 2 { "m2.rs#x>" } else { "m1.rs#x>" };
+        assert!(
+            incremental
+                .iter()
+                .any(|q| q.contains("m0.rs#k> <https://w3id.org/kg/vocab#calls>")
+                    && q.contains(target)),
+            "step {step}: k does not call {target}"
+        );
+    }
 }

@@ -7,13 +7,14 @@
 // implements: index/command, index/references, history/incremental
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use gix::ObjectId;
 use oxigraph::model::{Quad, Term};
 use rayon::prelude::*;
 
+use crate::cache::FactsCache;
 use crate::calls::{self, CallSite, Callable};
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{
@@ -137,16 +138,38 @@ pub fn ensure_index(
     let stage = stages.start("read tree", "files", None);
     let snapshot = Snapshot::read(repo, head)?;
     stage.finish(snapshot.selected.len() as u64);
-    let mut summary = match previous {
-        Some(state) => match incremental(repo, store, &lock, &snapshot, &state, &stages)? {
-            Some(summary) => summary,
-            None => full(repo, store, &lock, &snapshot, &stages)?,
-        },
-        None => full(repo, store, &lock, &snapshot, &stages)?,
+    let cache = FactsCache::open(&store.facts_cache());
+    let run = Run {
+        repo,
+        store,
+        lock: &lock,
+        snapshot: &snapshot,
+        cache: &cache,
+        stages: &stages,
     };
+    let mut summary = match previous {
+        Some(state) => match incremental(&run, &state)? {
+            Some(summary) => summary,
+            None => full(&run)?,
+        },
+        None => full(&run)?,
+    };
+    let stage = stages.start("save facts", "files", None);
+    let saved = cache.save();
+    stage.finish(saved as u64);
     summary.stages = stages.times();
     summary.elapsed = started.elapsed();
     Ok(Outcome::Indexed(summary))
+}
+
+/// What a full or incremental run works with.
+struct Run<'a> {
+    repo: &'a Repo,
+    store: &'a StoreDir,
+    lock: &'a WriteLock,
+    snapshot: &'a Snapshot,
+    cache: &'a FactsCache,
+    stages: &'a Stages,
 }
 
 /// What kg reads of one commit before parsing: its files, its configuration and its IRI base.
@@ -224,7 +247,7 @@ impl Snapshot {
 // implements: index/NFR-performance-1
 fn parse_files(
     repo: &Repo,
-    cache: &Path,
+    cache: &FactsCache,
     files: &[&Selected],
     max_size: u64,
     tick: &dyn Tick,
@@ -238,9 +261,9 @@ fn parse_files(
             || (repo.blob_reader(), FileParser::new(queries)),
             |(reader, parser), selected| -> Result<FileFacts, GitError> {
                 tick.inc(1);
-                let entry = cache_entry(cache, selected);
-                if let Some(facts) = read_cached(&entry, &selected.file.path) {
-                    return Ok(facts);
+                let key = cache_key(selected);
+                if let Some(facts) = cache.get(&key) {
+                    return Ok(at_path(facts, &selected.file.path));
                 }
                 parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let bytes = reader.read(selected.file.blob)?;
@@ -253,7 +276,7 @@ fn parse_files(
                 );
                 facts.is_test_file = selected.is_test;
                 let facts = parser.parse(facts, &bytes, max_size);
-                write_cached(&entry, &facts);
+                cache.put(key, &facts);
                 Ok(facts)
             },
         )
@@ -261,9 +284,9 @@ fn parse_files(
     Ok((facts, parsed.into_inner()))
 }
 
-/// The cache file for a blob read as a given kind (the same bytes mean different facts as a spec
+/// The cache key of a blob read as a given kind (the same bytes mean different facts as a spec
 /// or as code, in a test file or not).
-fn cache_entry(cache: &Path, selected: &Selected) -> PathBuf {
+fn cache_key(selected: &Selected) -> String {
     let kind = match selected.kind {
         FileKind::Spec => "spec",
         FileKind::Doc => "doc",
@@ -272,61 +295,46 @@ fn cache_entry(cache: &Path, selected: &Selected) -> PathBuf {
         FileKind::Code(Language::Tsx) => "tsx",
     };
     let test = if selected.is_test { "-test" } else { "" };
-    let hex = selected.file.blob.to_string();
-    cache
-        .join(&hex[..2])
-        .join(format!("{}-{kind}{test}.json", &hex[2..]))
+    format!("{}-{kind}{test}", selected.file.blob)
 }
 
-fn read_cached(entry: &Path, path: &str) -> Option<FileFacts> {
-    let bytes = std::fs::read(entry).ok()?;
-    let mut facts: FileFacts = serde_json::from_slice(&bytes).ok()?;
-    // The same blob may stand at another path than where it was parsed.
+/// Cached facts for a blob that may now stand at another path than where it was parsed.
+fn at_path(mut facts: FileFacts, path: &str) -> FileFacts {
     facts.path = path.to_owned();
     for diagnostic in &mut facts.diagnostics {
         diagnostic.path = path.to_owned();
     }
-    Some(facts)
-}
-
-/// Writes a cache entry; a failure only costs a parse next time.
-fn write_cached(entry: &Path, facts: &FileFacts) {
-    let Some(dir) = entry.parent() else { return };
-    let Ok(bytes) = serde_json::to_vec(facts) else {
-        return;
-    };
-    let temporary = entry.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&temporary, bytes).is_ok() {
-        let _ = std::fs::rename(&temporary, entry);
-    }
+    facts
 }
 
 /// A full build into a new store, made current once complete.
-fn full(
-    repo: &Repo,
-    store: &StoreDir,
-    lock: &WriteLock,
-    snapshot: &Snapshot,
-    stages: &Stages,
-) -> Result<Summary, IndexError> {
+fn full(run: &Run<'_>) -> Result<Summary, IndexError> {
+    let Run {
+        repo,
+        store,
+        lock,
+        snapshot,
+        cache,
+        stages,
+    } = *run;
     let selected: Vec<&Selected> = snapshot.selected.iter().collect();
     let stage = stages.start("parse", "files", Some(selected.len() as u64));
     let (mut all, parsed) = parse_files(
         repo,
-        &store.facts_cache(),
+        cache,
         &selected,
         snapshot.config.rules.max_file_size,
         &stage,
     )?;
     stage.finish(selected.len() as u64);
+    let stage = stages.start("history walk", "commits", None);
+    let history = repo.history(snapshot.head, None, &stage)?;
+    stage.finish(history.commits.len() as u64);
     let specs = resolve_specs(&mut all);
     let context = Context {
         iris: &snapshot.iris,
         known_ids: &specs.known_ids,
     };
-    let stage = stages.start("history walk", "commits", None);
-    let history = repo.history(snapshot.head, None, &stage)?;
-    stage.finish(history.commits.len() as u64);
 
     // Quads are built and loaded part by part, so that only one part is in memory; the time
     // spent loading is taken out of each stage and reported as its own.
@@ -365,7 +373,7 @@ fn full(
     let mark = loader.busy();
     let item_changes = history_quads(
         repo,
-        store,
+        cache,
         snapshot,
         &history.commits,
         &stage,
@@ -422,14 +430,15 @@ fn full(
 /// Brings the current store forward from `state.commit` to HEAD. Returns `None` when a full build
 /// is needed instead: the indexed commit is gone or not an ancestor of HEAD (rewritten history),
 /// or the configuration or IRI base changed.
-fn incremental(
-    repo: &Repo,
-    store: &StoreDir,
-    lock: &WriteLock,
-    snapshot: &Snapshot,
-    state: &IndexState,
-    stages: &Stages,
-) -> Result<Option<Summary>, IndexError> {
+fn incremental(run: &Run<'_>, state: &IndexState) -> Result<Option<Summary>, IndexError> {
+    let Run {
+        repo,
+        store,
+        lock,
+        snapshot,
+        cache,
+        stages,
+    } = *run;
     if state.base != snapshot.iris.repository().as_str() {
         return Ok(None);
     }
@@ -469,13 +478,7 @@ fn incremental(
         })
         .collect();
     let stage = stages.start("parse", "files", Some(needed.len() as u64));
-    let (mut facts, parsed) = parse_files(
-        repo,
-        &store.facts_cache(),
-        &needed,
-        rules.max_file_size,
-        &stage,
-    )?;
+    let (mut facts, parsed) = parse_files(repo, cache, &needed, rules.max_file_size, &stage)?;
     stage.finish(needed.len() as u64);
     let specs = resolve_specs(&mut facts);
     let context = Context {
@@ -536,7 +539,7 @@ fn incremental(
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
     stage.finish(quads.len() as u64);
-    let item_changes = history_quads(repo, store, snapshot, &history.commits, &(), &mut |part| {
+    let item_changes = history_quads(repo, cache, snapshot, &history.commits, &(), &mut |part| {
         quads.extend(part);
         Ok(())
     })?;
@@ -561,7 +564,7 @@ fn incremental(
         .collect();
     let (old_facts, _) = parse_files(
         repo,
-        &store.facts_cache(),
+        cache,
         &old_code.iter().collect::<Vec<_>>(),
         rules.max_file_size,
         &(),
@@ -1089,7 +1092,7 @@ type BlobKey = (ObjectId, FileKind, bool);
 /// changes, for the lineage.
 fn history_quads(
     repo: &Repo,
-    store: &StoreDir,
+    cache: &FactsCache,
     snapshot: &Snapshot,
     commits: &[CommitInfo],
     tick: &dyn Tick,
@@ -1125,7 +1128,7 @@ fn history_quads(
         }
     }
     let list: Vec<&Selected> = wanted.values().collect();
-    let (facts, _) = parse_files(repo, &store.facts_cache(), &list, rules.max_file_size, &())?;
+    let (facts, _) = parse_files(repo, cache, &list, rules.max_file_size, &())?;
     let by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
 
     let mut item_changes_of = HashMap::new();

@@ -5,6 +5,7 @@
 //! [`report`] answer questions, and [`cli`] ties it together. [`index`] drives the stages and
 //! [`config`] reads `kg.toml`.
 
+pub mod cache;
 pub mod calls;
 pub mod cli;
 pub mod config;

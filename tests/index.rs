@@ -229,6 +229,7 @@ fn timings_name_every_stage_and_no_progress_bar_reaches_a_pipe() {
             "history graph",
             "finish",
             "load",
+            "save facts",
             "total",
         ],
         "{}",

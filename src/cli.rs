@@ -308,8 +308,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 // implements: trace/gate
 /// Runs `kg trace`: the report on stdout; with `--check`, the failures on stderr and exit 1.
 fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
-    let (store, _) = open_index(cli, !args.no_refresh)?;
-    let report = crate::trace::build(&store, &args.ids)?;
+    let (store, base) = open_index(cli, !args.no_refresh)?;
+    let iris = crate::graph::Iris::new(base);
+    let report = crate::trace::build(&store, &iris, &args.ids)?;
     if let Some(unknown) = args.ids.iter().find(|id| {
         !report
             .items

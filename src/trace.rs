@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use oxigraph::model::Term;
 use serde::Serialize;
 
+use crate::graph::Iris;
 use crate::query;
 use crate::store::{ReadStore, Rows, StoreError};
 
@@ -130,7 +131,11 @@ const DIAGNOSTICS: &str = "SELECT ?severity ?path ?line ?message ?code WHERE {
 // implements: trace/stale, trace/NFR-performance-1
 /// Builds the report for the items selected by `filters` (feature names or item ids; all when
 /// empty).
-pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, StoreError> {
+pub fn build(
+    store: &ReadStore,
+    iris: &Iris,
+    filters: &[String],
+) -> Result<TraceReport, StoreError> {
     let selected = |id: &str, feature: &str| {
         filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
     };
@@ -181,13 +186,16 @@ pub fn build(store: &ReadStore, filters: &[String]) -> Result<TraceReport, Store
         let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
             continue;
         };
+        let Some((path, symbol)) = text(&row[3]).and_then(|x| iris.located(&x)) else {
+            continue;
+        };
         let link = Link {
-            path: text(&row[3]).unwrap_or_default(),
+            path,
             line: number(&row[4]),
-            symbol: text(&row[5]),
+            symbol,
             via: text(&row[2]).unwrap_or_default(),
-            distance: number(&row[6]).filter(|d| *d > 0),
-            ambiguous: text(&row[7]).as_deref() == Some("true"),
+            distance: number(&row[5]).filter(|d| *d > 0),
+            ambiguous: text(&row[6]).as_deref() == Some("true"),
         };
         match text(&row[1]).as_deref() {
             Some("implemented") => item.implemented_by.push(link),

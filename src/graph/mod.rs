@@ -56,6 +56,22 @@ impl Iris {
     }
 
     /// A feature (`imageUpload`) or an item (`imageUpload/AC-1`), from its id.
+    /// The file path and, for a definition or a doc section, the symbol or heading path that
+    /// the IRI of a node in a file names: the inverse of [`Iris::file`], [`Iris::symbol`] and
+    /// [`Iris::section`].
+    pub fn located(&self, iri: &str) -> Option<(String, Option<String>)> {
+        let rest = iri.strip_prefix(self.base.as_str())?;
+        if let Some(path) = rest.strip_prefix("file/") {
+            return Some((decode(path), None));
+        }
+        let rest = match rest.strip_prefix("sym/") {
+            Some(rest) => rest.split_once('/')?.1,
+            None => rest.strip_prefix("doc/")?,
+        };
+        let (path, name) = rest.split_once('#')?;
+        Some((decode(path), Some(decode(name))))
+    }
+
     pub fn requirement(&self, id: &str) -> NamedNode {
         self.node(&format!("req/{}", encode(id)))
     }
@@ -616,6 +632,33 @@ pub fn reference_node(file: &NamedNode, position: crate::facts::Position) -> Nam
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_in_files_are_located_from_their_iris() {
+        // A base that itself holds the words kg uses in its IRIs.
+        let iris = Iris::new("https://example.com/file/sym/doc/".to_owned());
+        let odd = "src/a b#c/ünï.rs";
+        let cases = [
+            (iris.file(odd), (odd, None)),
+            (
+                iris.symbol("rs", odd, "<Gateway as Display>::fmt#2"),
+                (odd, Some("<Gateway as Display>::fmt#2")),
+            ),
+            (
+                iris.section("docs/x.md", "Upload > Limits"),
+                ("docs/x.md", Some("Upload > Limits")),
+            ),
+        ];
+        for (node, (path, name)) in cases {
+            let want = Some((path.to_owned(), name.map(str::to_owned)));
+            assert_eq!(iris.located(node.as_str()), want, "{node}");
+        }
+        assert_eq!(
+            iris.located("https://example.com/file/sym/doc/req/a/AC-1"),
+            None
+        );
+        assert_eq!(iris.located("https://elsewhere.org/file/a.rs"), None);
+    }
 
     #[test]
     fn bases_from_remotes_do_not_depend_on_the_protocol() {

@@ -350,6 +350,19 @@ fn main() {
     });
 
     if external.is_none() {
+        // The generated repository links criteria from code, tests and docs alike.
+        let relations = String::from_utf8_lossy(
+            &std::process::Command::new(env!("CARGO_BIN_EXE_kg"))
+                .args(["-C", repo.to_str().expect("utf-8 path")])
+                .args(["--store", store.to_str().expect("utf-8 path")])
+                .args(["query", "--no-refresh", "--format", "csv"])
+                .arg("SELECT DISTINCT ?relation WHERE { ?item ?relation ?x FILTER(?relation IN (oslc_rm:implementedBy, oslc_rm:validatedBy, oslc_rm:elaboratedBy)) }")
+                .output()
+                .expect("kg query runs")
+                .stdout,
+        )
+        .into_owned();
+        assert_eq!(relations.lines().count(), 4, "links missing: {relations}");
         // Incremental after one commit that changes one file.
         let incremental: Vec<f64> = (0..runs)
             .map(|n| {

@@ -165,7 +165,7 @@ pub fn source_text(i: usize, version: usize, size: &Size) -> String {
             ));
             for m in 0..size.methods {
                 text.push_str(&format!(
-                    "    /// Looks `x` up and mixes it with {m}; implements: feature{feature}/AC-{criterion}\n    pub fn method_{m}(&self, x: u32) -> u32 {{\n        let y = self.map.get(&x).copied().unwrap_or({version});\n        let z = y.wrapping_add({m}).rotate_left(3);\n        if z % 2 == 0 {{\n            helper_{i}(z)\n        }} else {{\n            helper_{i}(z ^ 0x5bd1_e995)\n        }}\n    }}\n\n"
+                    "    /// Looks `x` up and mixes it with {m}.\n    /// implements: feature{feature}/AC-{criterion}\n    pub fn method_{m}(&self, x: u32) -> u32 {{\n        let y = self.map.get(&x).copied().unwrap_or({version});\n        let z = y.wrapping_add({m}).rotate_left(3);\n        if z % 2 == 0 {{\n            helper_{i}(z)\n        }} else {{\n            helper_{i}(z ^ 0x5bd1_e995)\n        }}\n    }}\n\n"
                 ));
             }
             text.push_str(&format!(
@@ -178,7 +178,7 @@ pub fn source_text(i: usize, version: usize, size: &Size) -> String {
             ));
             for m in 0..size.methods {
                 text.push_str(&format!(
-                    "  /** Scales `a` by {m}; implements: feature{feature}/AC-{criterion} */\n  method{m}(a: number): string {{\n    const scaled = a * {m} + {version};\n    if (scaled > 100) {{\n      return format{i}(scaled / 2);\n    }}\n    return format{i}(scaled);\n  }}\n\n"
+                    "  /**\n   * Scales `a` by {m}.\n   * implements: feature{feature}/AC-{criterion}\n   */\n  method{m}(a: number): string {{\n    const scaled = a * {m} + {version};\n    if (scaled > 100) {{\n      return format{i}(scaled / 2);\n    }}\n    return format{i}(scaled);\n  }}\n\n"
                 ));
             }
             text.push_str(&format!(

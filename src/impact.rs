@@ -1149,6 +1149,14 @@ fn named_in_docs(
         .filter(|(name, _)| distinctive(name))
         .collect();
     let mut out = Vec::new();
+    // Every path and name in one automaton: a search per line, not one per line and name.
+    let patterns = changed_paths
+        .iter()
+        .map(String::as_str)
+        .chain(names.iter().map(|(name, _)| *name));
+    let Ok(searcher) = aho_corasick::AhoCorasick::new(patterns) else {
+        return out;
+    };
     let mut parser = FileParser::new(CodeQueries::shared());
     for (path, text) in context.docs {
         if changed_paths.contains(path) {
@@ -1157,15 +1165,21 @@ fn named_in_docs(
         let mut hits: Vec<(u32, String)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line_number = n as u32 + 1;
-            for changed in changed_paths {
-                if line.contains(changed.as_str()) {
-                    hits.push((line_number, format!("{changed} (changed)")));
-                }
-            }
-            for (name, t) in &names {
-                if contains_word(line, name) {
-                    hits.push((line_number, t.head()));
-                }
+            // Paths anywhere; names as whole words.
+            let found: BTreeSet<usize> = searcher
+                .find_overlapping_iter(line)
+                .filter(|m| {
+                    let p = m.pattern().as_usize();
+                    p < changed_paths.len() || is_word_at(line, m.start(), m.end())
+                })
+                .map(|m| m.pattern().as_usize())
+                .collect();
+            for p in found {
+                let what = match p.checked_sub(changed_paths.len()) {
+                    None => format!("{} (changed)", changed_paths[p]),
+                    Some(n) => names[n].1.head(),
+                };
+                hits.push((line_number, what));
             }
         }
         if hits.is_empty() {
@@ -1208,13 +1222,12 @@ fn distinctive(name: &str) -> bool {
             || name.len() >= 8)
 }
 
-fn contains_word(line: &str, word: &str) -> bool {
+/// Whether `line[start..end]` stands as a word of its own (no identifier character either side).
+fn is_word_at(line: &str, start: usize, end: usize) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    line.match_indices(word).any(|(at, _)| {
-        let before = line[..at].chars().next_back();
-        let after = line[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
+    let before = line[..start].chars().next_back();
+    let after = line[end..].chars().next();
+    !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
 }
 
 /// A node linked to an item.
@@ -1483,6 +1496,10 @@ mod tests {
 
     #[test]
     fn names_are_found_as_whole_words_only() {
+        let contains_word = |line: &str, word: &str| {
+            line.match_indices(word)
+                .any(|(at, _)| is_word_at(line, at, at + word.len()))
+        };
         assert!(contains_word("call `check_size()` first", "check_size"));
         assert!(!contains_word("recheck_sizes", "check_size"));
         assert!(distinctive("check_size") && distinctive("UploadGateway"));

@@ -139,20 +139,13 @@ pub fn ensure_index(
     let snapshot = Snapshot::read(repo, head)?;
     stage.finish(snapshot.selected.len() as u64);
     let cache = FactsCache::open(&store.facts_cache());
-    let run = Run {
-        repo,
-        store,
-        lock: &lock,
-        snapshot: &snapshot,
-        cache: &cache,
-        stages: &stages,
+    let updated = match previous {
+        Some(state) => incremental(repo, store, &lock, &snapshot, &cache, &state, &stages)?,
+        None => None,
     };
-    let mut summary = match previous {
-        Some(state) => match incremental(&run, &state)? {
-            Some(summary) => summary,
-            None => full(&run)?,
-        },
-        None => full(&run)?,
+    let mut summary = match updated {
+        Some(summary) => summary,
+        None => full(repo, store, &lock, &snapshot, &cache, &stages)?,
     };
     let stage = stages.start("save facts", "files", None);
     let saved = cache.save();
@@ -160,16 +153,6 @@ pub fn ensure_index(
     summary.stages = stages.times();
     summary.elapsed = started.elapsed();
     Ok(Outcome::Indexed(summary))
-}
-
-/// What a full or incremental run works with.
-struct Run<'a> {
-    repo: &'a Repo,
-    store: &'a StoreDir,
-    lock: &'a WriteLock,
-    snapshot: &'a Snapshot,
-    cache: &'a FactsCache,
-    stages: &'a Stages,
 }
 
 /// What kg reads of one commit before parsing: its files, its configuration and its IRI base.
@@ -308,15 +291,14 @@ fn at_path(mut facts: FileFacts, path: &str) -> FileFacts {
 }
 
 /// A full build into a new store, made current once complete.
-fn full(run: &Run<'_>) -> Result<Summary, IndexError> {
-    let Run {
-        repo,
-        store,
-        lock,
-        snapshot,
-        cache,
-        stages,
-    } = *run;
+fn full(
+    repo: &Repo,
+    store: &StoreDir,
+    lock: &WriteLock,
+    snapshot: &Snapshot,
+    cache: &FactsCache,
+    stages: &Stages,
+) -> Result<Summary, IndexError> {
     let selected: Vec<&Selected> = snapshot.selected.iter().collect();
     let stage = stages.start("parse", "files", Some(selected.len() as u64));
     let (mut all, parsed) = parse_files(
@@ -430,15 +412,15 @@ fn full(run: &Run<'_>) -> Result<Summary, IndexError> {
 /// Brings the current store forward from `state.commit` to HEAD. Returns `None` when a full build
 /// is needed instead: the indexed commit is gone or not an ancestor of HEAD (rewritten history),
 /// or the configuration or IRI base changed.
-fn incremental(run: &Run<'_>, state: &IndexState) -> Result<Option<Summary>, IndexError> {
-    let Run {
-        repo,
-        store,
-        lock,
-        snapshot,
-        cache,
-        stages,
-    } = *run;
+fn incremental(
+    repo: &Repo,
+    store: &StoreDir,
+    lock: &WriteLock,
+    snapshot: &Snapshot,
+    cache: &FactsCache,
+    state: &IndexState,
+    stages: &Stages,
+) -> Result<Option<Summary>, IndexError> {
     if state.base != snapshot.iris.repository().as_str() {
         return Ok(None);
     }

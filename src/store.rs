@@ -23,8 +23,9 @@ use oxigraph::store::Store;
 
 use crate::graph::vocab;
 
-/// The version of the graph's shape. A store written with another format is rebuilt.
-pub const INDEX_FORMAT: i64 = 5;
+/// The version of the graph's shape and of the facts kg extracts. A store written with another
+/// format is rebuilt, and facts cached by another are not read.
+pub const INDEX_FORMAT: i64 = 6;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]

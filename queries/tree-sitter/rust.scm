@@ -1,8 +1,8 @@
 ; Definitions, comments and call sites in Rust. kg reads the captures by name:
 ;   @definition.<kind> is the whole definition, @name its name (impls are named from their type),
-;   @comment any comment, @call the callee of a call, @import a use tree. Everything else
-;   (qualified names, which definition a comment belongs to, test attributes, expanding use trees)
-;   is worked out in src/parse/code.rs.
+;   @comment any comment, @call the callee of a call, @tokens a macro's arguments, @import a
+;   use tree. Everything else (qualified names, which definition a comment belongs to, test
+;   attributes, calls in macro arguments, expanding use trees) is worked out in src/parse/code.rs.
 
 (mod_item name: (identifier) @name) @definition.module
 (function_item name: (identifier) @name) @definition.function
@@ -25,9 +25,11 @@
 (call_expression function: (field_expression field: (field_identifier) @call))
 (call_expression function: (generic_function function: (_) @call))
 
-; Calls inside macro arguments (assert!, vec!, format!) are only tokens to tree-sitter:
-; an identifier directly followed by a parenthesised token tree is taken as a call.
-(token_tree (identifier) @call . (token_tree))
+; Calls inside macro arguments (assert!, vec!, format!) are only tokens to tree-sitter: in a
+; macro's token tree, at any depth, an identifier whose next named sibling is a token tree is
+; taken as a call (found in src/parse/code.rs). Attribute arguments such as
+; `cfg(any(unix))` are token trees too, but hold no calls.
+(macro_invocation (token_tree) @tokens)
 
 ; Imports, for call resolution: the use tree, expanded in src/parse/code.rs.
 (use_declaration argument: (_) @import)

@@ -42,6 +42,8 @@ enum Role {
     Comment,
     Call,
     CallArguments,
+    /// A token tree, whose calls are found in `token_tree_calls`.
+    Tokens,
     Import,
     Other,
 }
@@ -93,6 +95,7 @@ impl LanguageQuery {
                 "comment" => Role::Comment,
                 "call" => Role::Call,
                 "call.arguments" => Role::CallArguments,
+                "tokens" => Role::Tokens,
                 "import" => Role::Import,
                 other => other
                     .strip_prefix("definition.")
@@ -196,6 +199,13 @@ impl<'q> CodeParser<'q> {
                     Role::Comment => comments.push(capture.node),
                     Role::Call => call = Some(capture.node),
                     Role::CallArguments => arguments = Some(capture.node),
+                    Role::Tokens => {
+                        calls.extend(
+                            token_tree_calls(capture.node)
+                                .into_iter()
+                                .map(|call| (call, None)),
+                        );
+                    }
                     Role::Import => imports.push(capture.node),
                     Role::Other => {}
                 }
@@ -366,6 +376,27 @@ fn assemble_definitions(raw: &[RawDefinition], separator: &str, facts: &mut File
         });
         stack.push(index);
     }
+}
+
+/// The calls in a token tree and the token trees nested in it: each identifier whose next named
+/// sibling is a token tree.
+fn token_tree_calls(tokens: Node<'_>) -> Vec<Node<'_>> {
+    let mut calls = Vec::new();
+    let mut stack = vec![tokens];
+    while let Some(tree) = stack.pop() {
+        let mut cursor = tree.walk();
+        let mut previous: Option<Node> = None;
+        for child in tree.named_children(&mut cursor) {
+            if child.kind() == "token_tree" {
+                if let Some(name) = previous.filter(|p| p.kind() == "identifier") {
+                    calls.push(name);
+                }
+                stack.push(child);
+            }
+            previous = Some(child);
+        }
+    }
+    calls
 }
 
 /// `impl Gateway` / `impl Display for Gateway`, and the prefix its items get: `Gateway` or
@@ -957,6 +988,20 @@ mod tests {
         );
         let callees: Vec<&str> = facts.calls.iter().map(|c| c.callee.as_str()).collect();
         assert_eq!(callees, vec!["gw.open", "close"]);
+    }
+
+    #[test]
+    fn calls_in_macro_arguments_count_and_attribute_arguments_do_not() {
+        let facts = parse(
+            "src/a.rs",
+            Language::Rust,
+            false,
+            "#[cfg(any(unix, not(windows)))]\nfn t() {\n    assert_eq!(size(1), vec![limit(2)]);\n}\n",
+        );
+        let mut callees: Vec<&str> = facts.calls.iter().map(|c| c.callee.as_str()).collect();
+        callees.sort();
+        // A nested macro's name reads as a call too; it resolves to nothing.
+        assert_eq!(callees, vec!["limit", "size", "vec"]);
     }
 
     #[test]

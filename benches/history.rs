@@ -9,6 +9,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -71,33 +74,11 @@ fn stream(commits: usize, seed: u64) -> Vec<u8> {
 }
 
 fn generate(dir: &Path, commits: usize) {
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?} failed");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    let mut import = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import runs");
-    import
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&stream(commits, 42))
-        .expect("write the stream");
-    assert!(import.wait().expect("fast-import finishes").success());
-    git(&["reset", "-q", "--hard", "main"]);
-    // fast-import deltifies each version against the one before it, the reverse of what a clone
-    // gets from a server (recent objects whole, older ones as deltas): repack as a server would.
-    git(&["repack", "-a", "-d", "-f", "-q"]);
-    git(&["commit-graph", "write", "--reachable"]);
+    common::fast_import(dir, &[], |stdin| {
+        stdin
+            .write_all(&stream(commits, 42))
+            .expect("write the stream")
+    });
 }
 
 fn main() {

@@ -27,10 +27,11 @@ use rayon::prelude::*;
 use common::Size;
 use support::{git, median};
 
-/// One timed run of a command: wall seconds, peak memory and stderr.
+/// One timed run of a command: wall seconds, peak memory, stdout and stderr.
 struct Sample {
     seconds: f64,
     peak_kib: Option<u64>,
+    stdout: String,
     stderr: String,
 }
 
@@ -61,6 +62,7 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Sample {
     Sample {
         seconds,
         peak_kib,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr,
     }
 }
@@ -351,17 +353,18 @@ fn main() {
 
     if external.is_none() {
         // The generated repository links criteria from code, tests and docs alike.
-        let relations = String::from_utf8_lossy(
-            &std::process::Command::new(env!("CARGO_BIN_EXE_kg"))
-                .args(["-C", repo.to_str().expect("utf-8 path")])
-                .args(["--store", store.to_str().expect("utf-8 path")])
-                .args(["query", "--no-refresh", "--format", "csv"])
-                .arg("SELECT DISTINCT ?relation WHERE { ?item ?relation ?x FILTER(?relation IN (oslc_rm:implementedBy, oslc_rm:validatedBy, oslc_rm:elaboratedBy)) }")
-                .output()
-                .expect("kg query runs")
-                .stdout,
+        let relations = kg(
+            &repo,
+            &store,
+            &[
+                "query",
+                "--no-refresh",
+                "--format",
+                "csv",
+                "SELECT DISTINCT ?relation WHERE { ?item ?relation ?x FILTER(?relation IN (oslc_rm:implementedBy, oslc_rm:validatedBy, oslc_rm:elaboratedBy)) }",
+            ],
         )
-        .into_owned();
+        .stdout;
         assert_eq!(relations.lines().count(), 4, "links missing: {relations}");
         // Incremental after one commit that changes one file.
         let incremental: Vec<f64> = (0..runs)

@@ -240,7 +240,19 @@ pub fn doc_text(f: usize, size: &Size) -> String {
 /// three source files, and now and then reword a criterion or edit a doc; repacked as a server
 /// would pack it, with a commit graph.
 pub fn generate_history(dir: &std::path::Path, size: &Size, seed: u64) {
-    use std::io::Write;
+    fast_import(dir, &["--window=10"], |stdin| {
+        write_history(stdin, size, seed)
+    });
+}
+
+/// Makes a repository in `dir` from the `git fast-import` stream that `write` writes (with no
+/// git configuration of the machine's), checks out `main`, and repacks it as a server would
+/// (`repack` adds its options to `git repack -a -d -f`), with a commit graph.
+pub fn fast_import(
+    dir: &std::path::Path,
+    repack: &[&str],
+    write: impl FnOnce(&mut dyn std::io::Write),
+) {
     use std::process::{Command, Stdio};
     std::fs::create_dir_all(dir).expect("create the repository directory");
     let git = |args: &[&str]| {
@@ -262,7 +274,23 @@ pub fn generate_history(dir: &std::path::Path, size: &Size, seed: u64) {
         .stdin(Stdio::piped())
         .spawn()
         .expect("git fast-import runs");
-    let mut stdin = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    {
+        let mut stdin = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+        write(&mut stdin);
+    }
+    assert!(import.wait().expect("fast-import finishes").success());
+    git(&["reset", "-q", "--hard", "main"]);
+    // fast-import deltifies each version against the one before it, the reverse of what a clone
+    // gets from a server (recent objects whole, older ones as deltas): repack as a server would.
+    let mut args = vec!["repack", "-a", "-d", "-f", "-q"];
+    args.extend_from_slice(repack);
+    git(&args);
+    git(&["commit-graph", "write", "--reachable"]);
+}
+
+/// The fast-import stream of [`generate_history`].
+fn write_history(stdin: &mut dyn std::io::Write, size: &Size, seed: u64) {
+    use std::io::Write;
     let mut rng = Rng(seed);
     let mut versions = vec![0usize; size.files];
     let mut spec_versions = vec![0usize; size.features];
@@ -293,22 +321,14 @@ pub fn generate_history(dir: &std::path::Path, size: &Size, seed: u64) {
         }
         if n == 0 {
             for i in 0..size.files {
-                file(&mut stdin, &source_path(i), &source_text(i, 0, size));
+                file(stdin, &source_path(i), &source_text(i, 0, size));
             }
             for f in 0..size.features {
-                file(
-                    &mut stdin,
-                    &format!("specs/feature{f}.yaml"),
-                    &spec_text(f, 0),
-                );
-                file(
-                    &mut stdin,
-                    &format!("docs/feature{f}.md"),
-                    &doc_text(f, size),
-                );
+                file(stdin, &format!("specs/feature{f}.yaml"), &spec_text(f, 0));
+                file(stdin, &format!("docs/feature{f}.md"), &doc_text(f, size));
             }
             file(
-                &mut stdin,
+                stdin,
                 "web/src/shared/format.ts",
                 "export function format(s: string): string {\n  return s;\n}\n",
             );
@@ -319,24 +339,15 @@ pub fn generate_history(dir: &std::path::Path, size: &Size, seed: u64) {
                 let f = rng.below(size.features);
                 spec_versions[f] += 1;
                 let path = format!("specs/feature{f}.yaml");
-                file(&mut stdin, &path, &spec_text(f, spec_versions[f]));
+                file(stdin, &path, &spec_text(f, spec_versions[f]));
             }
             _ => {
                 for _ in 0..=rng.below(3) {
                     let i = rng.below(size.files);
                     versions[i] += 1;
-                    file(
-                        &mut stdin,
-                        &source_path(i),
-                        &source_text(i, versions[i], size),
-                    );
+                    file(stdin, &source_path(i), &source_text(i, versions[i], size));
                 }
             }
         }
     }
-    drop(stdin);
-    assert!(import.wait().expect("fast-import finishes").success());
-    git(&["reset", "-q", "--hard", "main"]);
-    git(&["repack", "-a", "-d", "-f", "-q", "--window=10"]);
-    git(&["commit-graph", "write", "--reachable"]);
 }

@@ -695,7 +695,7 @@ fn attach_comment(
     let anchor = if inner_doc {
         None
     } else {
-        following_definition(comment, &facts.definitions)
+        following_definition(comment, source, &facts.definitions)
     }
     .or_else(|| innermost(&facts.definitions, comment.start_byte(), comment.end_byte()))
     .map_or(Anchor::File, Anchor::Definition);
@@ -718,14 +718,14 @@ fn attach_comment(
     }
 }
 
-fn following_definition(comment: Node, definitions: &[Definition]) -> Option<usize> {
+fn following_definition(comment: Node, source: &[u8], definitions: &[Definition]) -> Option<usize> {
     // A comment at the end of a line of code belongs to that code, not to what follows.
-    if let Some(previous) = comment.prev_sibling()
-        && previous.end_position().row == comment.start_position().row
-    {
-        return outermost_within(previous, definitions);
+    if trails_code(comment, source) {
+        return comment
+            .prev_sibling()
+            .and_then(|previous| outermost_within(previous, definitions));
     }
-    let mut previous_end = comment.end_position().row;
+    let mut previous_end = last_row(comment);
     let mut sibling = comment.next_sibling();
     while let Some(node) = sibling {
         if node.start_position().row > previous_end + 1 {
@@ -733,7 +733,7 @@ fn following_definition(comment: Node, definitions: &[Definition]) -> Option<usi
         }
         match node.kind() {
             "line_comment" | "block_comment" | "comment" | "attribute_item" | "decorator" => {
-                previous_end = node.end_position().row;
+                previous_end = last_row(node);
                 sibling = node.next_sibling();
             }
             _ if !node.is_named() => sibling = node.next_sibling(),
@@ -741,6 +741,29 @@ fn following_definition(comment: Node, definitions: &[Definition]) -> Option<usi
         }
     }
     None
+}
+
+/// Whether code stands before `comment` on the line where it starts.
+fn trails_code(comment: Node, source: &[u8]) -> bool {
+    let start = comment.start_byte();
+    let line_start = source[..start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    source[line_start..start]
+        .iter()
+        .any(|b| !b.is_ascii_whitespace())
+}
+
+/// The last row that holds any of `node`: a Rust line comment ends with its newline, at column 0
+/// of the next row, which is not a row of the comment.
+fn last_row(node: Node) -> usize {
+    let end = node.end_position();
+    if end.column == 0 && end.row > node.start_position().row {
+        end.row - 1
+    } else {
+        end.row
+    }
 }
 
 /// The outermost definition inside `node` (an `export` statement wraps its declaration; an
@@ -912,6 +935,22 @@ mod tests {
                 "7:21 implements f/AC-1 -> Gateway::validate",
                 "13:24 implements f/size-limit -> Gateway::check_size",
                 "30:20 verifies f/AC-1 -> tests::checks",
+            ]
+        );
+    }
+
+    // verifies: index/references
+    #[test]
+    fn a_marker_on_any_line_of_the_block_above_attaches_to_what_follows() {
+        let text = "pub struct G;\nimpl G {\n    /// Docs first.\n    /// implements: f/b\n    pub fn m(&self) {}\n}\n/// Sums the cart.\n/// implements: f/a\npub fn total() {}\n/// Docs.\n// implements: f/c\n#[inline]\nfn inlined() {}\n// implements: f/d\n\nfn after_blank() {}\n";
+        let facts = parse("src/g.rs", Language::Rust, false, text);
+        assert_eq!(
+            refs(&facts),
+            vec![
+                "4:21 implements f/b -> G::m",
+                "8:17 implements f/a -> total",
+                "11:16 implements f/c -> inlined",
+                "14:16 implements f/d -> <file>",
             ]
         );
     }

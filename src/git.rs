@@ -504,6 +504,18 @@ impl Repo {
         Ok(commit.parent_ids().next().map(|id| id.detach()))
     }
 
+    /// A commit's committer time, in seconds since the Unix epoch.
+    pub fn commit_time(&self, commit: ObjectId) -> Result<i64, GitError> {
+        let object_error = |e: &dyn std::fmt::Display| GitError::Object {
+            id: commit.to_string(),
+            message: e.to_string(),
+        };
+        let repo = self.local();
+        let found = repo.find_commit(commit).map_err(|e| object_error(&e))?;
+        let committer = found.committer().map_err(|e| object_error(&e))?;
+        Ok(person(committer).seconds)
+    }
+
     /// The best common ancestor of two commits, as `git merge-base` finds it.
     pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<ObjectId, GitError> {
         match self.local().merge_base(a, b) {

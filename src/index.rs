@@ -21,7 +21,7 @@ use crate::facts::{
     DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
 };
 use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
-use crate::graph::history::{LinkAnchor, TrailerLink};
+use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
@@ -353,7 +353,7 @@ fn full(
         Some(history.commits.len() as u64),
     );
     let mark = loader.busy();
-    let item_changes = history_quads(
+    let (item_changes, links) = history_quads(
         repo,
         cache,
         snapshot,
@@ -361,6 +361,14 @@ fn full(
         &stage,
         &mut |quads| loader.load(quads).map_err(IndexError::from),
     )?;
+    let at_head = FactsAtHead::new(all.iter());
+    let link_quads: Vec<Quad> = links
+        .iter()
+        .flat_map(|(link, support)| {
+            graph::history::link_quads(&snapshot.iris, link, support, at_head.holds(link))
+        })
+        .collect();
+    loader.load(link_quads)?;
     let mut lineage = Lineage::default();
     let chain = mainline(&history.commits, snapshot.head, None).unwrap_or_default();
     apply_lineage(&mut lineage, &chain, &history.commits, &item_changes);
@@ -521,10 +529,11 @@ fn incremental(
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
     stage.finish(quads.len() as u64);
-    let item_changes = history_quads(repo, cache, snapshot, &history.commits, &(), &mut |part| {
-        quads.extend(part);
-        Ok(())
-    })?;
+    let (item_changes, new_links) =
+        history_quads(repo, cache, snapshot, &history.commits, &(), &mut |part| {
+            quads.extend(part);
+            Ok(())
+        })?;
     let written = quads.len() as u64;
     // What the changed code files defined and which callers they held before the change, for
     // call resolution: their old blobs' facts, from the facts cache.
@@ -599,6 +608,16 @@ fn incremental(
         global.others,
     )?;
     update_lineage(&mut update, iris, &chain, &history.commits, &item_changes)?;
+    let changed_at_head =
+        FactsAtHead::new(facts.iter().filter(|f| changed.contains(f.path.as_str())));
+    update_links(
+        repo,
+        &mut update,
+        iris,
+        new_links,
+        &changed,
+        &changed_at_head,
+    )?;
     stage.finish(global_quads);
     let stage = stages.start("commit", "quads", None);
     update.commit()?;
@@ -952,6 +971,152 @@ fn update_lineage(
     Ok(())
 }
 
+/// Which definitions, doc sections and files of some files are at HEAD: where a trailer link
+/// is evidence.
+struct FactsAtHead<'f> {
+    by_path: HashMap<&'f str, (&'f FileFacts, HashSet<String>)>,
+}
+
+impl<'f> FactsAtHead<'f> {
+    fn new(all: impl Iterator<Item = &'f FileFacts>) -> Self {
+        let by_path = all
+            .map(|f| {
+                let keys = graph::section_keys(&f.sections).into_iter().collect();
+                (f.path.as_str(), (f, keys))
+            })
+            .collect();
+        FactsAtHead { by_path }
+    }
+
+    fn knows(&self, path: &str) -> bool {
+        self.by_path.contains_key(path)
+    }
+
+    /// Whether the link's anchor is in these files at HEAD.
+    fn holds(&self, link: &TrailerLink) -> bool {
+        let Some((facts, section_keys)) = self.by_path.get(link.path.as_str()) else {
+            return false;
+        };
+        match &link.anchor {
+            LinkAnchor::File => true,
+            LinkAnchor::Section { key } => section_keys.contains(key),
+            LinkAnchor::Definition {
+                language,
+                qualified_name,
+            } => {
+                matches!(facts.kind, FileKind::Code(l) if l.tag() == *language)
+                    && facts
+                        .definitions
+                        .iter()
+                        .any(|d| &d.qualified_name == qualified_name)
+            }
+        }
+    }
+}
+
+/// Brings the links graph forward: the links the new commits' trailers make are added to what
+/// the store holds of them, and the links into changed files are checked against HEAD again.
+/// Only those links are read back and rewritten.
+fn update_links(
+    repo: &Repo,
+    update: &mut Update<'_>,
+    iris: &Iris,
+    new_links: HistoryLinks,
+    changed: &HashSet<&str>,
+    changed_at_head: &FactsAtHead<'_>,
+) -> Result<(), IndexError> {
+    let nodes = iri_values(
+        new_links
+            .keys()
+            .map(|link| graph::history::link_node(iris, link).into_string()),
+    );
+    let paths = literal_values(changed.iter().copied());
+    let rows = update.select(&format!(
+        "SELECT ?marker ?id ?source ?latest ?count ?type WHERE {{ GRAPH <{}> {{
+           {{ VALUES ?link {{ {nodes} }} }} UNION {{ VALUES ?path {{ {paths} }} ?link kg:path ?path }}
+           ?link kg:marker ?marker ; kg:targetId ?id ; kg:source ?source ;
+                 kg:commit ?latest ; kg:commitCount ?count .
+           OPTIONAL {{ ?link a ?type }} }} }}",
+        iris.links_graph().as_str()
+    ))?;
+    let commit_prefix = format!("{}commit/", iris.base());
+    let mut before: Vec<(TrailerLink, graph::history::LinkSupport, bool)> = Vec::new();
+    for row in rows {
+        let (Some(marker), Some(id), Some(source), Some(latest), Some(count)) = (
+            cell(&row[0]),
+            cell(&row[1]),
+            cell(&row[2]),
+            cell(&row[3]),
+            cell(&row[4]),
+        ) else {
+            continue;
+        };
+        let Some(link) = graph::history::stored_link(iris, &marker, &id, &source) else {
+            continue;
+        };
+        let Some(latest) = latest.strip_prefix(&commit_prefix) else {
+            continue;
+        };
+        let Ok(latest_id) = ObjectId::from_hex(latest.as_bytes()) else {
+            continue;
+        };
+        let support = graph::history::LinkSupport {
+            commits: count.parse().unwrap_or(0),
+            latest: latest.to_owned(),
+            latest_seconds: repo.commit_time(latest_id)?,
+        };
+        before.push((link, support, row[5].is_some()));
+    }
+    let mut after: BTreeMap<TrailerLink, (graph::history::LinkSupport, Option<bool>)> = before
+        .iter()
+        .map(|(link, support, live)| (link.clone(), (support.clone(), Some(*live))))
+        .collect();
+    for (link, support) in new_links {
+        after
+            .entry(link)
+            .and_modify(|(s, _)| s.add(&support))
+            .or_insert((support, None));
+    }
+    // Whether an anchor is at HEAD: the changed files say so for themselves; elsewhere it is as
+    // the store has it (a link the store had), or as the files' graphs have it.
+    let unknown: Vec<String> = after
+        .iter()
+        .filter(|(link, (_, live))| live.is_none() && !changed.contains(link.path.as_str()))
+        .map(|(link, _)| graph::history::link_source(iris, link).into_string())
+        .collect();
+    let present: HashSet<String> = if unknown.is_empty() {
+        HashSet::new()
+    } else {
+        update
+            .select(&format!(
+                "SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {} }} GRAPH ?g {{ ?s a ?type }} }}",
+                iri_values(unknown)
+            ))?
+            .iter()
+            .filter_map(|row| cell(&row[0]))
+            .collect()
+    };
+    let wanted: Vec<Quad> = after
+        .iter()
+        .flat_map(|(link, (support, live))| {
+            let at_head = if changed.contains(link.path.as_str()) {
+                changed_at_head.knows(&link.path) && changed_at_head.holds(link)
+            } else {
+                live.unwrap_or_else(|| {
+                    present.contains(graph::history::link_source(iris, link).as_str())
+                })
+            };
+            graph::history::link_quads(iris, link, support, at_head)
+        })
+        .collect();
+    let present: Vec<Quad> = before
+        .iter()
+        .flat_map(|(link, support, live)| graph::history::link_quads(iris, link, support, *live))
+        .collect();
+    write_difference(update, present, wanted);
+    Ok(())
+}
+
 /// Removes what is `present` but not `wanted`, and inserts what is wanted but not present.
 fn write_difference(update: &mut Update<'_>, present: Vec<Quad>, wanted: Vec<Quad>) {
     let present: HashSet<Quad> = present.into_iter().collect();
@@ -1069,9 +1234,9 @@ fn read_lineage(
 type BlobKey = (ObjectId, FileKind, bool);
 
 /// The quads of `commits` with their item changes (every version of every spec file is parsed,
-/// once per blob) and trailer links (the definitions and sections a commit with an
-/// `Implements:`, `Verifies:` or `Documents:` trailer changed). Also returns each commit's item
-/// changes, for the lineage.
+/// once per blob). Returns each commit's item changes, for the lineage, and the trailer links of
+/// all of them together (the definitions and sections a commit with an `Implements:`,
+/// `Verifies:` or `Documents:` trailer changed), one per item and anchor.
 fn history_quads(
     repo: &Repo,
     cache: &FactsCache,
@@ -1079,7 +1244,7 @@ fn history_quads(
     commits: &[CommitInfo],
     tick: &dyn Tick,
     sink: &mut dyn FnMut(Vec<Quad>) -> Result<(), IndexError>,
-) -> Result<HashMap<ObjectId, Vec<ItemChange>>, IndexError> {
+) -> Result<(HashMap<ObjectId, Vec<ItemChange>>, HistoryLinks), IndexError> {
     let rules = &snapshot.config.rules;
     let mut wanted: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
@@ -1114,12 +1279,13 @@ fn history_quads(
     let by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
 
     let mut item_changes_of = HashMap::new();
+    let mut links = HistoryLinks::new();
     for part in commits.chunks(PART_COMMITS) {
         let per_commit = part
             .par_iter()
             .map_init(
                 || repo.blob_reader(),
-                |reader, commit| -> Result<(Vec<Quad>, Vec<ItemChange>), GitError> {
+                |reader, commit| -> Result<CommitFacts, GitError> {
                     let mut item_changes = Vec::new();
                     for change in &commit.changes {
                         if rules.classify(&change.path) != Some(FileKind::Spec) {
@@ -1139,22 +1305,25 @@ fn history_quads(
                     }
                     item_changes.sort();
                     let links = trailer_links(reader, snapshot, commit, &by_key)?;
-                    let quads =
-                        graph::history::commit_quads(&snapshot.iris, commit, &item_changes, &links);
+                    let quads = graph::history::commit_quads(&snapshot.iris, commit, &item_changes);
                     tick.inc(1);
-                    Ok((quads, item_changes))
+                    Ok((quads, item_changes, links))
                 },
             )
             .collect::<Result<Vec<_>, GitError>>()?;
         let mut quads = Vec::new();
-        for (commit, (commit_quads, item_changes)) in part.iter().zip(per_commit) {
+        for (commit, (commit_quads, item_changes, of_commit)) in part.iter().zip(per_commit) {
             quads.extend(commit_quads);
             item_changes_of.insert(commit.id, item_changes);
+            graph::history::add_links(&mut links, commit, of_commit);
         }
         sink(quads)?;
     }
-    Ok(item_changes_of)
+    Ok((item_changes_of, links))
 }
+
+/// What one commit gives the history graph: its quads, item changes and trailer links.
+type CommitFacts = (Vec<Quad>, Vec<ItemChange>, Vec<TrailerLink>);
 
 /// Files whose quads are built and loaded together in a full build.
 const PART_FILES: usize = 512;
@@ -1228,14 +1397,26 @@ fn trailer_links(
                         key: keys[i].clone(),
                     }),
             };
-            anchors.insert((change.path.clone(), anchor));
+            let in_test = match &anchor {
+                LinkAnchor::Definition { qualified_name, .. } => facts
+                    .definitions
+                    .iter()
+                    .any(|d| d.is_test && &d.qualified_name == qualified_name),
+                _ => facts.is_test_file,
+            };
+            anchors.insert((change.path.clone(), anchor, in_test));
         }
     }
     let mut links: Vec<TrailerLink> = wanted
         .iter()
         .flat_map(|(marker, target)| {
-            anchors.iter().map(|(path, anchor)| TrailerLink {
-                marker,
+            anchors.iter().map(|(path, anchor, in_test)| TrailerLink {
+                // In a test, `Implements:` counts as `Verifies:`, as a marker does.
+                marker: if *in_test && *marker == "implements" {
+                    "verifies"
+                } else {
+                    marker
+                },
                 target: target.clone(),
                 path: path.clone(),
                 anchor: anchor.clone(),
@@ -1243,6 +1424,7 @@ fn trailer_links(
         })
         .collect();
     links.sort();
+    links.dedup();
     Ok(links)
 }
 

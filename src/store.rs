@@ -25,7 +25,7 @@ use crate::graph::vocab;
 
 /// The version of the graph's shape and of the facts kg extracts. A store written with another
 /// format is rebuilt, and facts cached by another are not read.
-pub const INDEX_FORMAT: i64 = 6;
+pub const INDEX_FORMAT: i64 = 7;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]

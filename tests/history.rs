@@ -86,7 +86,9 @@ fn named_history_queries() {
             .all(|l| l.starts_with("upload/size-limit ")),
         "{one_item}"
     );
-    assert_eq!(one_item.lines().count(), 5, "{one_item}");
+    // Three commits changed its code; two named it in a trailer (one of them also the code).
+    assert_eq!(one_item.lines().count(), 8, "{one_item}");
+    assert_eq!(one_item.matches(" trailer").count(), 3, "{one_item}");
 }
 
 // verifies: history/trailers
@@ -110,6 +112,83 @@ fn a_trailer_links_the_item_to_what_the_commit_changed() {
     );
     let implemented = table(&fixture, &["unimplemented"]);
     assert!(!implemented.contains("upload/size-limit"), "{implemented}");
+}
+
+/// Each trailer link of the store: item, symbol, commits behind it, whether it is evidence.
+fn trailer_links(fixture: &Fixture) -> String {
+    fixture
+        .kg(&[
+            "--quiet",
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?id ?source ?count ?evidence WHERE {
+               ?l kg:via \"trailer\" ; kg:targetId ?id ; kg:source ?s ; kg:commitCount ?count .
+               BIND(STRAFTER(STR(?s), '#') AS ?source)
+               BIND(EXISTS { ?l a kg:Reference ; kg:relation ?r } AS ?evidence)
+             } ORDER BY ?id ?source",
+        ])
+        .ok()
+        .replace("\r\n", "\n")
+}
+
+// verifies: history/trailers
+#[test]
+fn trailer_links_gather_their_commits_and_count_only_at_head() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance:\n  - \"Checks.\"\n  - \"Logs.\"\n",
+    );
+    let code = |check: Option<&str>, log: &str| {
+        let check = check.map_or(String::new(), |body| {
+            format!("pub fn check() {{ {body} }}\n\n")
+        });
+        format!("{check}pub fn log() {{ {log} }}\n")
+    };
+    fixture.write("src/a.rs", code(Some("1;"), "1;"));
+    fixture.commit_all("Start", 0);
+    fixture.kg(&["--quiet", "index"]).ok();
+    // Two commits change check for f/AC-1; an agent's commit rewrites both functions for f/AC-2.
+    fixture.write("src/a.rs", code(Some("2;"), "1;"));
+    fixture.commit_all("Check more\n\nImplements: f/AC-1", 1);
+    fixture.write("src/a.rs", code(Some("3;"), "1;"));
+    fixture.commit_all("Check again\n\nImplements: f/AC-1", 2);
+    fixture.write("src/a.rs", code(Some("4;"), "2;"));
+    fixture.commit_all("Rewrite\n\nImplements: f/AC-2", 3);
+    fixture.kg(&["--quiet", "index"]).ok();
+    assert_eq!(
+        trailer_links(&fixture),
+        "id,source,count,evidence\nf/AC-1,check,2,true\nf/AC-2,check,1,true\nf/AC-2,log,1,true\n"
+    );
+    let trace = fixture.kg(&["trace", "f/AC-1"]).ok();
+    assert!(trace.contains("src/a.rs:1  check  trailer"), "{trace}");
+    // check goes: its links stay as history but are no evidence; it comes back: they count on,
+    // the one from before it went too.
+    fixture.write("src/a.rs", code(None, "2;"));
+    fixture.commit_all("Drop check", 4);
+    fixture.kg(&["--quiet", "index"]).ok();
+    assert_eq!(
+        trailer_links(&fixture),
+        "id,source,count,evidence\nf/AC-1,check,2,false\nf/AC-2,check,1,false\nf/AC-2,log,1,true\n"
+    );
+    let trace = fixture.kg(&["trace", "f/AC-1"]).ok();
+    assert!(trace.contains("missing  implemented"), "{trace}");
+    fixture.write("src/a.rs", code(Some("5;"), "2;"));
+    fixture.commit_all("Check is back\n\nImplements: f/AC-1", 5);
+    fixture.kg(&["--quiet", "index"]).ok();
+    let incremental = trailer_links(&fixture);
+    assert_eq!(
+        incremental,
+        "id,source,count,evidence\nf/AC-1,check,3,true\nf/AC-2,check,1,true\nf/AC-2,log,1,true\n"
+    );
+    fixture.kg(&["--quiet", "index", "--force"]).ok();
+    assert_eq!(trailer_links(&fixture), incremental);
+    // The commits behind the item, trailers among them, stay queryable one by one.
+    let commits = table(&fixture, &["item-commits", "--param", "item=f/AC-1"]);
+    for summary in ["Check more", "Check again", "Check is back"] {
+        assert!(commits.contains(summary), "{commits}");
+    }
 }
 
 // verifies: history/queries

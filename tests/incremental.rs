@@ -188,7 +188,15 @@ fn incremental_equals_full_rebuild_as_history_grows() {
             model.step(&mut rng);
         }
         model.write(&fixture);
-        fixture.commit_all(&format!("Step {step}\n\nImplements: f0/AC-1"), step as u32);
+        // Trailers as agents write them, on every commit: the same items again and again, so
+        // that links gather commits, and their definitions come and go with the files.
+        let marker = if step % 5 == 0 {
+            "Verifies"
+        } else {
+            "Implements"
+        };
+        let trailer = format!("{marker}: f{}/AC-{}, f0/AC-1", step % 3, step % 4 + 1);
+        fixture.commit_all(&format!("Step {step}\n\n{trailer}"), step as u32);
         let stderr = index(&fixture, "incremental");
         assert!(
             stderr.contains("updated "),
@@ -213,6 +221,23 @@ fn incremental_equals_full_rebuild_as_history_grows() {
     assert!(
         quads.iter().any(|q| q.contains("Reworded.")),
         "the history never reworded a criterion"
+    );
+    // Trailer links gathered several commits, and some lost their definition along the way.
+    let links: Vec<&String> = quads
+        .iter()
+        .filter(|q| q.contains("/link/trailer/"))
+        .collect();
+    assert!(
+        links
+            .iter()
+            .any(|q| q.contains("commitCount") && !q.contains("\"1\"^^")),
+        "no trailer link gathered more than one commit"
+    );
+    let typed = links.iter().filter(|q| q.contains("#type>")).count();
+    let sources = links.iter().filter(|q| q.contains("#source>")).count();
+    assert!(
+        0 < typed && typed < sources,
+        "want live and dormant trailer links: {typed} typed of {sources}"
     );
 }
 

@@ -100,6 +100,9 @@ pub struct Size {
     pub features: usize,
     /// Methods a source file holds: about 500 bytes each.
     pub methods: usize,
+    /// Whether most commits carry an `Implements:` trailer, as coding agents write them (each
+    /// commit rewrites whole files either way: every method carries the file's version).
+    pub trailers: bool,
 }
 
 impl Size {
@@ -111,6 +114,7 @@ impl Size {
                 commits: 200,
                 features: 5,
                 methods: 4,
+                trailers: false,
             },
             "medium" => Size {
                 name: "medium",
@@ -118,6 +122,7 @@ impl Size {
                 commits: 2_000,
                 features: 50,
                 methods: 8,
+                trailers: false,
             },
             // At least 20,000 commits, 5,000 Rust and TypeScript files, 30 MB, 2,000 criteria.
             "large" => Size {
@@ -126,6 +131,16 @@ impl Size {
                 commits: 20_000,
                 features: 200,
                 methods: 24,
+                trailers: false,
+            },
+            // An agent's history: a trailer on most commits, 1,500 files, 2,000 criteria.
+            "agents" => Size {
+                name: "agents",
+                files: 1_500,
+                commits: 6_000,
+                features: 200,
+                methods: 8,
+                trailers: true,
             },
             _ => return None,
         })
@@ -304,8 +319,25 @@ fn write_history(stdin: &mut dyn std::io::Write, size: &Size, seed: u64) {
     };
     for n in 0..size.commits.max(1) {
         let time = 1_767_225_600 + n as u64 * 600;
+        // What this commit changes, chosen before its message so that a trailer can name it.
+        let spec_change = n > 0 && rng.below(50) == 0;
+        let mut changed = Vec::new();
+        if spec_change {
+            changed.push(rng.below(size.features));
+        } else if n > 0 {
+            for _ in 0..=rng.below(3) {
+                changed.push(rng.below(size.files));
+            }
+        }
         let message = if n == 0 {
             "Generated repository\n".to_owned()
+        } else if size.trailers && !spec_change && rng.below(10) < 8 {
+            let i = changed[0];
+            let criterion = (i / size.features) % 10 + 1;
+            format!(
+                "Change {n}\n\nImplements: feature{}/AC-{criterion}\n",
+                i % size.features
+            )
         } else {
             format!("Change {n}\n")
         };
@@ -334,19 +366,15 @@ fn write_history(stdin: &mut dyn std::io::Write, size: &Size, seed: u64) {
             );
             continue;
         }
-        match rng.below(50) {
-            0 => {
-                let f = rng.below(size.features);
-                spec_versions[f] += 1;
-                let path = format!("specs/feature{f}.yaml");
-                file(stdin, &path, &spec_text(f, spec_versions[f]));
-            }
-            _ => {
-                for _ in 0..=rng.below(3) {
-                    let i = rng.below(size.files);
-                    versions[i] += 1;
-                    file(stdin, &source_path(i), &source_text(i, versions[i], size));
-                }
+        if spec_change {
+            let f = changed[0];
+            spec_versions[f] += 1;
+            let path = format!("specs/feature{f}.yaml");
+            file(stdin, &path, &spec_text(f, spec_versions[f]));
+        } else {
+            for i in changed {
+                versions[i] += 1;
+                file(stdin, &source_path(i), &source_text(i, versions[i], size));
             }
         }
     }

@@ -1,12 +1,17 @@
 //! History as RDF: commits as PROV activities with their agents, times, messages, trailers and
-//! file changes, and trailer references to spec items. Everything lands in `<base>kg/history`.
+//! file changes, and the items their trailers name, in `<base>kg/history`; the links those
+//! trailers establish, one per item and definition however many commits made it, in
+//! `<base>kg/links`.
 
 // implements: history/commits, history/trailers
+
+use std::collections::BTreeMap;
 
 use oxigraph::model::{Literal, NamedNode, NamedNodeRef, Quad};
 
 use super::vocab::{dcterms, kg, oslc_rm, prov, rdf, xsd};
-use super::{GraphWriter, Iris, encode};
+use super::{GraphWriter, Iris, decode, encode};
+use crate::facts::Language;
 use crate::git::{CommitInfo, Person};
 use crate::history::{ItemChange, Lineage};
 use crate::parse::refs;
@@ -32,6 +37,141 @@ pub struct TrailerLink {
     pub target: String,
     pub path: String,
     pub anchor: LinkAnchor,
+}
+
+/// The commits behind one trailer link: how many, and the latest (by commit time, then id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSupport {
+    pub commits: i64,
+    pub latest: String,
+    pub latest_seconds: i64,
+}
+
+impl LinkSupport {
+    pub fn new(commit: &CommitInfo) -> Self {
+        LinkSupport {
+            commits: 1,
+            latest: commit.id.to_string(),
+            latest_seconds: commit.committer.seconds,
+        }
+    }
+
+    /// Adds the commits of `other`, which must be other commits than these.
+    pub fn add(&mut self, other: &LinkSupport) {
+        self.commits += other.commits;
+        if (other.latest_seconds, &other.latest) > (self.latest_seconds, &self.latest) {
+            self.latest = other.latest.clone();
+            self.latest_seconds = other.latest_seconds;
+        }
+    }
+}
+
+/// Trailer links aggregated over commits.
+pub type HistoryLinks = BTreeMap<TrailerLink, LinkSupport>;
+
+/// Adds the links of one commit to `links`.
+pub fn add_links(links: &mut HistoryLinks, commit: &CommitInfo, of_commit: Vec<TrailerLink>) {
+    let support = LinkSupport::new(commit);
+    for link in of_commit {
+        links
+            .entry(link)
+            .and_modify(|s| s.add(&support))
+            .or_insert_with(|| support.clone());
+    }
+}
+
+/// What a link's anchor is in the graph: a definition, a doc section or a file.
+pub fn link_source(iris: &Iris, link: &TrailerLink) -> NamedNode {
+    match &link.anchor {
+        LinkAnchor::Definition {
+            language,
+            qualified_name,
+        } => iris.symbol(language, &link.path, qualified_name),
+        LinkAnchor::Section { key } => iris.section(&link.path, key),
+        LinkAnchor::File => iris.file(&link.path),
+    }
+}
+
+/// The node of a link: `<base>link/trailer/MARKER/ITEM/SOURCE`, SOURCE being the anchor's IRI
+/// after the base, and the item's `/` escaped so that the two parts stay apart.
+pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
+    let source = link_source(iris, link);
+    let rest = source
+        .as_str()
+        .strip_prefix(iris.base())
+        .unwrap_or(source.as_str());
+    NamedNode::new_unchecked(format!(
+        "{}link/trailer/{}/{}/{rest}",
+        iris.base(),
+        link.marker,
+        encode(&link.target).replace('/', "%2F")
+    ))
+}
+
+/// The link a stored link node stands for, from its marker, item id and source: the inverse of
+/// [`link_source`].
+pub fn stored_link(iris: &Iris, marker: &str, target: &str, source: &str) -> Option<TrailerLink> {
+    let marker = REFERENCE_TRAILERS
+        .iter()
+        .map(|(_, m)| *m)
+        .find(|m| *m == marker)?;
+    let rest = source.strip_prefix(iris.base())?;
+    let (path, anchor) = if let Some(path) = rest.strip_prefix("file/") {
+        (decode(path), LinkAnchor::File)
+    } else if let Some(rest) = rest.strip_prefix("doc/") {
+        let (path, key) = rest.split_once('#')?;
+        (decode(path), LinkAnchor::Section { key: decode(key) })
+    } else {
+        let (language, rest) = rest.strip_prefix("sym/")?.split_once('/')?;
+        let language = [Language::Rust, Language::TypeScript]
+            .map(Language::tag)
+            .into_iter()
+            .find(|l| *l == language)?;
+        let (path, name) = rest.split_once('#')?;
+        let anchor = LinkAnchor::Definition {
+            language,
+            qualified_name: decode(name),
+        };
+        (decode(path), anchor)
+    };
+    Some(TrailerLink {
+        marker,
+        target: target.to_owned(),
+        path,
+        anchor,
+    })
+}
+
+/// The quads of one aggregated trailer link in `<base>kg/links`. A link whose anchor is at HEAD
+/// is a reference and establishes its relation (`oslc_rm:implementedBy` ...); one whose anchor is
+/// gone keeps only its commits, as history: it is no evidence, but the count goes on should the
+/// anchor come back.
+pub fn link_quads(
+    iris: &Iris,
+    link: &TrailerLink,
+    support: &LinkSupport,
+    at_head: bool,
+) -> Vec<Quad> {
+    let mut w = GraphWriter::new(iris.links_graph());
+    let node = link_node(iris, link);
+    let source = link_source(iris, link);
+    let target = iris.requirement(&link.target);
+    w.add(&node, kg::SOURCE, source.clone());
+    w.add(&node, kg::TARGET, target.clone());
+    w.text(&node, kg::TARGET_ID, &link.target);
+    w.text(&node, kg::MARKER, link.marker);
+    w.text(&node, kg::VIA, "trailer");
+    w.text(&node, kg::PATH, &link.path);
+    w.add(&node, kg::COMMIT_PROP, iris.commit(&support.latest));
+    w.number(&node, kg::COMMIT_COUNT, support.commits);
+    if at_head {
+        w.types(&node, &[kg::REFERENCE]);
+        if let Some(relation) = marker_relation(link.marker) {
+            w.add(&node, kg::RELATION, relation.into_owned());
+            w.add(&target, relation, source);
+        }
+    }
+    w.quads
 }
 
 /// The link property a marker establishes, if any (`refs` only names the item).
@@ -73,14 +213,9 @@ pub fn trailer_references(commit: &CommitInfo) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The quads of one commit: the commit, its agents, trailers, file changes and item changes, and
-/// the links its trailers establish.
-pub fn commit_quads(
-    iris: &Iris,
-    commit: &CommitInfo,
-    item_changes: &[ItemChange],
-    links: &[TrailerLink],
-) -> Vec<Quad> {
+/// The quads of one commit: the commit, its agents, trailers, the items they name, file changes
+/// and item changes.
+pub fn commit_quads(iris: &Iris, commit: &CommitInfo, item_changes: &[ItemChange]) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.history_graph());
     let id = commit.id.to_string();
     let node = iris.commit(&id);
@@ -156,29 +291,6 @@ pub fn commit_quads(
             w.text(&change_node, kg::PREVIOUS_TEXT, text);
         }
         w.add(&node, kg::ITEM_CHANGE_PROP, change_node);
-    }
-    for (n, link) in links.iter().enumerate() {
-        let source = match &link.anchor {
-            LinkAnchor::Definition {
-                language,
-                qualified_name,
-            } => iris.symbol(language, &link.path, qualified_name),
-            LinkAnchor::Section { key } => iris.section(&link.path, key),
-            LinkAnchor::File => iris.file(&link.path),
-        };
-        let target = iris.requirement(&link.target);
-        let reference = NamedNode::new_unchecked(format!("{}#link-{}", node.as_str(), n + 1));
-        w.types(&reference, &[kg::REFERENCE]);
-        w.add(&reference, kg::SOURCE, source.clone());
-        w.add(&reference, kg::TARGET, target.clone());
-        w.text(&reference, kg::TARGET_ID, &link.target);
-        w.text(&reference, kg::MARKER, link.marker);
-        w.text(&reference, kg::VIA, "trailer");
-        w.add(&reference, kg::COMMIT_PROP, node.clone());
-        if let Some(relation) = marker_relation(link.marker) {
-            w.add(&reference, kg::RELATION, relation.into_owned());
-            w.add(&target, relation, source);
-        }
     }
     w.quads
 }

@@ -104,6 +104,12 @@ impl Iris {
         self.node("kg/calls")
     }
 
+    /// The graph that holds links derived from history: commit trailers, one link per item and
+    /// definition (or section, or file) with the commits behind it.
+    pub fn links_graph(&self) -> NamedNode {
+        self.node("kg/links")
+    }
+
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.
     pub fn meta_graph(&self) -> NamedNode {
         self.node("kg/meta")

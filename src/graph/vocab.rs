@@ -139,6 +139,7 @@ pub mod kg {
         REFERENCES = "references",
         VIA = "via",
         COMMIT_PROP = "commit",
+        COMMIT_COUNT = "commitCount",
         ITEM_CHANGE_PROP = "itemChange",
         ITEM = "item",
         ITEM_ID = "itemId",

@@ -137,6 +137,11 @@ struct TraceArgs {
     #[arg(long)]
     fail_on_stale: bool,
 
+    /// The most calls from a test to an item's code that count as verifying it; 0 counts only
+    /// tests that name the item [default: 1, or kg.toml's trace.inferred_distance]
+    #[arg(long, value_name = "CALLS", value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::config::MAX_INFERRED_DISTANCE)))]
+    inferred_distance: Option<u32>,
+
     /// Do not bring the index up to date first
     #[arg(long)]
     no_refresh: bool,
@@ -310,7 +315,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
     let (store, base) = open_index(cli, !args.no_refresh)?;
     let iris = crate::graph::Iris::new(base);
-    let report = crate::trace::build(&store, &iris, &args.ids)?;
+    let config = index::head_config(&open_repo(cli)?)?;
+    let inferred_distance = args
+        .inferred_distance
+        .or(config.trace.inferred_distance)
+        .unwrap_or(crate::trace::DEFAULT_INFERRED_DISTANCE);
+    let report = crate::trace::build(&store, &iris, &args.ids, inferred_distance)?;
     if let Some(unknown) = args.ids.iter().find(|id| {
         !report
             .items
@@ -325,7 +335,6 @@ fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
     if !args.check {
         return Ok(ExitCode::SUCCESS);
     }
-    let config = index::head_config(&open_repo(cli)?)?;
     let require = if args.require.is_empty() {
         config
             .trace

@@ -60,6 +60,7 @@ struct RawConfig {
 struct RawTrace {
     require: Option<Vec<String>>,
     fail_on_stale: Option<bool>,
+    inferred_distance: Option<u32>,
 }
 
 /// What `kg trace --check` requires, as `kg.toml` says (`None` where it says nothing).
@@ -68,7 +69,13 @@ pub struct TraceConfig {
     /// Some of `implemented`, `verified`, `documented`.
     pub require: Option<Vec<String>>,
     pub fail_on_stale: Option<bool>,
+    /// The most calls from a test to an item's implementation that count as verifying it (0:
+    /// only declared verification counts).
+    pub inferred_distance: Option<u32>,
 }
+
+/// The longest call chain from a test that kg follows to infer verification.
+pub const MAX_INFERRED_DISTANCE: u32 = 3;
 
 /// The relations `require` may name.
 pub const TRACE_RELATIONS: [&str; 3] = ["implemented", "verified", "documented"];
@@ -165,10 +172,25 @@ impl Config {
                 ),
             });
         }
+        if let Some(bad) = raw
+            .trace
+            .inferred_distance
+            .filter(|d| *d > MAX_INFERRED_DISTANCE)
+        {
+            let (line, column) = at("inferred_distance");
+            return Err(ConfigError {
+                line,
+                column,
+                message: format!(
+                    "`trace.inferred_distance` is at most {MAX_INFERRED_DISTANCE} (kg follows no longer call chains), not {bad}"
+                ),
+            });
+        }
         Ok(Config {
             trace: TraceConfig {
                 require: raw.trace.require,
                 fail_on_stale: raw.trace.fail_on_stale,
+                inferred_distance: raw.trace.inferred_distance,
             },
             base: raw.base,
             rules: FileRules {

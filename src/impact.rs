@@ -654,9 +654,65 @@ pub fn analyze(
         }
     }
 
-    // Tests that verify an item the change reached through its implementation.
+    // Criteria whose text the change rewords or removes are affected as they stand (a
+    // renumbering is an addition plus moved ids, listed under spec changes to review).
+    let mut respecified: Vec<String> = Vec::new();
+    for change in &report.spec_changes {
+        if matches!(change.change.as_str(), "reworded" | "removed") {
+            respecified.push(change.id.clone());
+            offer(
+                &mut items,
+                ImpactItem {
+                    id: change.id.clone(),
+                    distance: 0,
+                    why: format!("{}: {} {}", change.path, change.id, change.change),
+                },
+            );
+        }
+    }
+    // Their tests: the ones that call their implementation, within the call distance.
+    let implementers = graph.linked_to(context.iris, &respecified, &["implements"])?;
+    let starts: BTreeSet<String> = implementers
+        .iter()
+        .filter(|l| !l.node.is_test)
+        .map(|l| l.iri.clone())
+        .collect();
+    let implementer_callers = graph.callers_from(starts, Vec::new())?;
+    for linked in &implementers {
+        let Some(reason) = items.get(&linked.item) else {
+            continue;
+        };
+        for chain in callers_of(&linked.iri, &implementer_callers) {
+            let Some((last, _)) = chain.last() else {
+                continue;
+            };
+            let node = &implementer_callers[last.as_str()].node;
+            if !node.is_test {
+                continue;
+            }
+            let path: String = chain
+                .iter()
+                .map(|(_, node)| format!(" -> called by {}", node.label()))
+                .collect();
+            offer_test(
+                &mut tests,
+                last,
+                node,
+                reason.distance + 1 + chain.len() as u32,
+                format!(
+                    "{} -> implemented by {}{path}",
+                    reason.why,
+                    linked.node.label()
+                ),
+            );
+        }
+    }
+
+    // Tests that verify an item the change reached through its implementation, or whose text
+    // it changed.
     let verified: Vec<String> = through_code
         .iter()
+        .chain(&respecified)
         .filter(|id| items.contains_key(*id))
         .cloned()
         .collect();
@@ -1335,17 +1391,27 @@ impl Graph<'_> {
     /// reached through. Removed definitions are not in the index: their callers are found by
     /// the name they call.
     fn callers(&self, changed: &[&Touched]) -> Result<HashMap<String, Caller>, StoreError> {
-        let mut frontier: BTreeSet<String> = changed
+        let frontier: BTreeSet<String> = changed
             .iter()
             .filter(|t| !t.removed && t.node.kind != "file")
             .map(|t| t.iri.clone())
             .collect();
-        let mut edges: Vec<(String, String)> = Vec::new();
         let removed: Vec<(&str, &str)> = changed
             .iter()
             .filter(|t| t.removed)
             .filter_map(|t| Some((t.iri.as_str(), t.bare_name.as_deref()?)))
             .collect();
+        self.callers_from(frontier, removed)
+    }
+
+    /// Callers, up to MAX_DISTANCE calls away, of the nodes `frontier` and of the definitions
+    /// `removed` (by IRI and bare name) that are no longer in the index.
+    fn callers_from(
+        &self,
+        mut frontier: BTreeSet<String>,
+        removed: Vec<(&str, &str)>,
+    ) -> Result<HashMap<String, Caller>, StoreError> {
+        let mut edges: Vec<(String, String)> = Vec::new();
         if !removed.is_empty() {
             let names: Vec<String> = removed.iter().map(|(_, n)| literal(n)).collect();
             let rows = self.store.select(

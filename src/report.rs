@@ -13,6 +13,7 @@ use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use crate::facts::Severity;
 use crate::graph::vocab::PREFIXES;
 use crate::index::Summary;
+use crate::trace::Coverage;
 
 /// How query results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -292,48 +293,22 @@ pub enum TraceFormat {
     Json,
 }
 
-/// Counts of one group of items.
-struct Coverage {
-    items: usize,
-    implemented: usize,
-    verified: usize,
-    documented: usize,
-    stale: usize,
-}
-
-impl Coverage {
-    fn of<'a>(items: impl IntoIterator<Item = &'a crate::trace::TraceItem>) -> Coverage {
-        let mut c = Coverage {
-            items: 0,
-            implemented: 0,
-            verified: 0,
-            documented: 0,
-            stale: 0,
-        };
-        for item in items {
-            c.items += 1;
-            c.implemented += usize::from(item.is_implemented());
-            c.verified += usize::from(item.is_verified());
-            c.documented += usize::from(item.is_documented());
-            c.stale += usize::from(item.stale);
-        }
-        c
-    }
-
-    fn summary(&self) -> String {
-        let percent = |n: usize| (n * 100).checked_div(self.items).unwrap_or(0);
-        format!(
-            "{} items: {} implemented ({}%), {} verified ({}%), {} documented ({}%), {} stale",
-            self.items,
-            self.implemented,
-            percent(self.implemented),
-            self.verified,
-            percent(self.verified),
-            self.documented,
-            percent(self.documented),
-            self.stale
-        )
-    }
+/// The summary line of a group of items.
+fn coverage_line(c: &Coverage) -> String {
+    let percent = |n: usize| (n * 100).checked_div(c.items).unwrap_or(0);
+    format!(
+        "{} items: {} implemented ({}%), {} verified ({}%: {} declared, {} inferred), {} documented ({}%), {} stale",
+        c.items,
+        c.implemented,
+        percent(c.implemented),
+        c.verified,
+        percent(c.verified),
+        c.verified_declared,
+        c.verified_inferred,
+        c.documented,
+        percent(c.documented),
+        c.stale
+    )
 }
 
 fn link_text(link: &crate::trace::Link) -> (String, String, String) {
@@ -376,7 +351,8 @@ pub fn write_trace(
             .or_default()
             .push(item);
     }
-    let overall = Coverage::of(&report.items);
+    let distance = report.coverage.inferred_distance;
+    let overall = &report.coverage;
     match format {
         TraceFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
@@ -387,7 +363,7 @@ pub fn write_trace(
                 writeln!(
                     out,
                     "{feature}: {}",
-                    Coverage::of(items.iter().copied()).summary()
+                    coverage_line(&Coverage::of(items.iter().copied(), distance))
                 )?;
                 for item in items {
                     writeln!(
@@ -423,15 +399,24 @@ pub fn write_trace(
                     }
                 }
             }
-            writeln!(out, "overall: {}", overall.summary())
+            writeln!(
+                out,
+                "overall: {}; inferred verification counts tests within {distance} {} of the code",
+                coverage_line(overall),
+                if distance == 1 { "call" } else { "calls" }
+            )
         }
         TraceFormat::Md => {
-            writeln!(out, "**Traceability**: {}", overall.summary())?;
+            writeln!(out, "**Traceability**: {}", coverage_line(overall))?;
             for (feature, items) in &features {
                 writeln!(out)?;
                 writeln!(out, "### {feature}")?;
                 writeln!(out)?;
-                writeln!(out, "{}", Coverage::of(items.iter().copied()).summary())?;
+                writeln!(
+                    out,
+                    "{}",
+                    coverage_line(&Coverage::of(items.iter().copied(), distance))
+                )?;
                 writeln!(out)?;
                 writeln!(
                     out,

@@ -60,6 +60,9 @@ pub struct TraceItem {
     pub stale: bool,
     /// The two commits, when stale; null otherwise.
     pub stale_evidence: Option<Staleness>,
+    /// How the item counts as verified: `declared` (a marker or trailer in a test), `inferred`
+    /// (a test calls its implementation within the distance that counts), or null.
+    pub verification: Option<&'static str>,
 }
 
 fn doc_links<S: serde::Serializer>(links: &[Link], serializer: S) -> Result<S::Ok, S::Error> {
@@ -84,7 +87,23 @@ impl TraceItem {
     }
 
     pub fn is_verified(&self) -> bool {
-        !self.verified_by.is_empty()
+        self.verification.is_some()
+    }
+
+    /// `declared` when a test links to the item itself, else `inferred` when a test calls its
+    /// implementation within `inferred_distance` calls.
+    fn verification_within(&self, inferred_distance: u32) -> Option<&'static str> {
+        if self.verified_by.iter().any(|l| l.distance.is_none()) {
+            Some("declared")
+        } else if self
+            .verified_by
+            .iter()
+            .any(|l| l.distance.is_some_and(|d| d <= inferred_distance))
+        {
+            Some("inferred")
+        } else {
+            None
+        }
     }
 
     /// Documented by a marker; a mention alone is weaker evidence and does not count.
@@ -107,8 +126,54 @@ pub struct DiagnosticRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceReport {
     pub items: Vec<TraceItem>,
+    pub coverage: Coverage,
     pub diagnostics: Vec<DiagnosticRow>,
 }
+
+/// The counts of a group of items. Verified items are counted as a whole and split into those
+/// a test links to itself (declared) and those only inferred through calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub items: usize,
+    pub implemented: usize,
+    pub verified: usize,
+    pub verified_declared: usize,
+    pub verified_inferred: usize,
+    pub documented: usize,
+    pub stale: usize,
+    /// The most calls from a test to an item's implementation that count as verification.
+    pub inferred_distance: u32,
+}
+
+impl Coverage {
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a TraceItem>, inferred_distance: u32) -> Self {
+        let mut c = Coverage {
+            items: 0,
+            implemented: 0,
+            verified: 0,
+            verified_declared: 0,
+            verified_inferred: 0,
+            documented: 0,
+            stale: 0,
+            inferred_distance,
+        };
+        for item in items {
+            c.items += 1;
+            c.implemented += usize::from(item.is_implemented());
+            c.verified += usize::from(item.is_verified());
+            c.verified_declared += usize::from(item.verification == Some("declared"));
+            c.verified_inferred += usize::from(item.verification == Some("inferred"));
+            c.documented += usize::from(item.is_documented());
+            c.stale += usize::from(item.stale);
+        }
+        c
+    }
+}
+
+/// How many calls from a test to an item's implementation count as verifying it, unless
+/// `kg.toml` or `--inferred-distance` say otherwise: a test that calls the implementing code
+/// itself. Longer chains are listed as evidence but do not count.
+pub const DEFAULT_INFERRED_DISTANCE: u32 = 1;
 
 use crate::store::cell as text;
 
@@ -130,11 +195,12 @@ const DIAGNOSTICS: &str = "SELECT ?severity ?path ?line ?message ?code WHERE {
 
 // implements: trace/stale, trace/NFR-performance-1
 /// Builds the report for the items selected by `filters` (feature names or item ids; all when
-/// empty).
+/// empty). Inferred verification counts up to `inferred_distance` calls.
 pub fn build(
     store: &ReadStore,
     iris: &Iris,
     filters: &[String],
+    inferred_distance: u32,
 ) -> Result<TraceReport, StoreError> {
     let selected = |id: &str, feature: &str| {
         filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
@@ -180,6 +246,7 @@ pub fn build(
             documented_by: Vec::new(),
             stale,
             stale_evidence,
+            verification: None,
         });
     }
     for row in link_rows? {
@@ -212,6 +279,7 @@ pub fn build(
         ] {
             deduplicate(links);
         }
+        item.verification = item.verification_within(inferred_distance);
     }
     let mut diagnostics: Vec<DiagnosticRow> = diagnostic_rows?
         .iter()
@@ -224,8 +292,10 @@ pub fn build(
         })
         .collect();
     diagnostics.sort_by(|a, b| (&a.path, a.line, &a.message).cmp(&(&b.path, b.line, &b.message)));
+    let items: Vec<TraceItem> = items.into_values().collect();
     Ok(TraceReport {
-        items: items.into_values().collect(),
+        coverage: Coverage::of(&items, inferred_distance),
+        items,
         diagnostics,
     })
 }

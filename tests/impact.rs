@@ -80,6 +80,45 @@ fn a_reworded_criterion() {
     );
 }
 
+// verifies: impact/spec-changes, impact/tests
+#[test]
+fn a_removed_criterion_is_affected_and_its_tests_run() {
+    let fixture = base();
+    let spec = std::fs::read_to_string(fixture.root.join("specs/image-upload.yaml")).unwrap();
+    let start = spec.find("  - id: size-limit").unwrap();
+    let end = start + spec[start..].find("MB.\"\n").unwrap() + 5;
+    fixture.write(
+        "specs/image-upload.yaml",
+        format!("{}{}", &spec[..start], &spec[end..]),
+    );
+    fixture.commit_all("Drop the size limit", 2);
+    let report = json(
+        &fixture
+            .kg(&["--quiet", "impact", "HEAD~1..HEAD", "--format", "json"])
+            .ok(),
+    );
+    let item = &report["items"][0];
+    assert_eq!(item["id"], "imageUpload/size-limit");
+    assert_eq!(item["distance"], 0);
+    assert_eq!(
+        item["why"],
+        "specs/image-upload.yaml: imageUpload/size-limit removed"
+    );
+    let tests: Vec<(&str, u64)> = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["symbol"].as_str().unwrap(),
+                t["distance"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tests[0], ("tests::rejects_large_file", 1), "{tests:?}");
+    assert!(tests.contains(&("accepts_png_and_jpg", 3)), "{tests:?}");
+}
+
 // verifies: impact/spec-changes
 #[test]
 fn an_inserted_positional_criterion_is_one_addition() {

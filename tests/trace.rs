@@ -139,9 +139,100 @@ fn the_gate_passes_when_the_policy_holds() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.ends_with(
-            "overall: 1 items: 1 implemented (100%), 0 verified (0%), 0 documented (0%), 0 stale\n"
+            "overall: 1 items: 1 implemented (100%), 0 verified (0%: 0 declared, 0 inferred), 0 documented (0%), 0 stale; inferred verification counts tests within 1 call of the code\n"
         ),
         "{}",
         run.stdout
+    );
+}
+
+/// A criterion verified by a marker, one by a test that calls its code, one by a test two calls
+/// away, and one whose test calls code that calls it three calls away.
+fn verification_fixture() -> Fixture {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/a.yaml",
+        "feature: a\nacceptance: [\"Declared.\", \"Direct.\", \"Two away.\", \"Three away.\"]\n",
+    );
+    fixture.write(
+        "src/lib.rs",
+        "// implements: a/AC-1\npub fn declared() {}\n\n// implements: a/AC-2\npub fn direct() {}\n\n// implements: a/AC-3\npub fn deep() {}\n\npub fn middle() { deep(); }\n\n// implements: a/AC-4\npub fn deeper() {}\n\npub fn inner() { deeper(); }\n\npub fn outer() { inner(); }\n",
+    );
+    fixture.write(
+        "tests/a.rs",
+        "// verifies: a/AC-1\n#[test]\nfn named() { declared(); }\n\n#[test]\nfn calls() { direct(); middle(); outer(); }\n",
+    );
+    fixture.commit_all("Four ways", 0);
+    fixture
+}
+
+fn coverage(fixture: &Fixture, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--quiet", "trace", "--format", "json"];
+    all.extend_from_slice(args);
+    let parsed: serde_json::Value = serde_json::from_str(&fixture.kg(&all).ok()).unwrap();
+    let verification: Vec<serde_json::Value> = parsed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["verification"].clone())
+        .collect();
+    let c = &parsed["coverage"];
+    serde_json::json!([
+        c["verified"],
+        c["verified_declared"],
+        c["verified_inferred"],
+        c["inferred_distance"],
+        verification
+    ])
+}
+
+// verifies: trace/report, trace/gate
+#[test]
+fn coverage_tells_declared_verification_from_inferred() {
+    let fixture = verification_fixture();
+    // By default a test that calls the code itself counts; longer chains are listed only.
+    assert_eq!(
+        coverage(&fixture, &[]),
+        serde_json::json!([2, 1, 1, 1, ["declared", "inferred", null, null]])
+    );
+    let table = fixture.kg(&["--quiet", "trace"]).ok();
+    assert!(
+        table.contains("4 items: 4 implemented (100%), 2 verified (50%: 1 declared, 1 inferred)"),
+        "{table}"
+    );
+    assert!(table.contains("inferred, distance 3"), "{table}");
+    assert_eq!(
+        coverage(&fixture, &["--inferred-distance", "3"]),
+        serde_json::json!([4, 1, 3, 3, ["declared", "inferred", "inferred", "inferred"]])
+    );
+    assert_eq!(
+        coverage(&fixture, &["--inferred-distance", "0"]),
+        serde_json::json!([1, 1, 0, 0, ["declared", null, null, null]])
+    );
+    let gate = fixture.kg(&["--quiet", "trace", "--check", "--require", "verified"]);
+    assert_eq!(gate.code, 1);
+    assert!(
+        gate.stderr.contains("a/AC-3 is not verified"),
+        "{}",
+        gate.stderr
+    );
+    assert!(!gate.stderr.contains("a/AC-2 is not"), "{}", gate.stderr);
+    let too_far = fixture.kg(&["--quiet", "trace", "--inferred-distance", "4"]);
+    assert_eq!(too_far.code, 2, "{}", too_far.stderr);
+    // kg.toml sets the bar too, and says where it is wrong.
+    fixture.write("kg.toml", "[trace]\ninferred_distance = 0\n");
+    fixture.commit_all("Declared only", 1);
+    assert_eq!(
+        coverage(&fixture, &[]),
+        serde_json::json!([1, 1, 0, 0, ["declared", null, null, null]])
+    );
+    fixture.write("kg.toml", "[trace]\n\ninferred_distance = 9\n");
+    fixture.commit_all("Too far", 2);
+    let bad = fixture.kg(&["--quiet", "trace"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("kg.toml:3:1") && bad.stderr.contains("at most 3"),
+        "{}",
+        bad.stderr
     );
 }

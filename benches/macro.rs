@@ -4,7 +4,7 @@
 //! --no-renames --diff-merges=first-parent --name-status` and `ctags -R
 //! --languages=Rust,TypeScript`. Prints medians and the ratios kg / baseline against the goals.
 //!
-//! Run: `cargo bench --bench macro -- [small|medium|large] [RUNS]` (defaults: medium, 3 runs).
+//! Run: `cargo bench --bench macro -- [small|medium|large|agents] [RUNS]` (defaults: medium, 3 runs).
 //! The repository is generated (deterministic, seed 42); `KG_BENCH_KEEP=DIR` generates it there
 //! once and reuses it. `KG_BENCH_REPO=DIR` measures an existing repository instead (a bare one
 //! is fine; `KG_BENCH_TREE=DIR` then names a checkout for ctags); nothing is committed to it, so

@@ -7,14 +7,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (mimalloc.h, v2).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> std::process::ExitCode {
-    // Give freed memory back to the system at once rather than 10 ms later: the bulk loader
-    // frees and takes whole batches, and with the delay a full build of denoland/deno peaked at
-    // 1.05 GB instead of 0.74 GB, for no measurable time.
-    // SAFETY: sets one of the allocator's options, which mimalloc allows at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     kg::cli::main()
 }

@@ -294,6 +294,16 @@ pub struct WriteStore {
 }
 
 impl WriteStore {
+    /// Compacts the store (RocksDB's full compaction, through oxigraph's `optimize`). A bulk load
+    /// leaves dozens of unmerged files, and until they merge every string a query decodes is
+    /// looked for in each: `kg trace` on 2,000 criteria read 20-30% slower.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.store.optimize().map_err(|e| StoreError::Storage {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+
     fn open(path: PathBuf) -> Result<WriteStore, StoreError> {
         let store = Store::open(&path).map_err(|e| StoreError::Storage {
             path: path.clone(),

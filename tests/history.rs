@@ -191,6 +191,38 @@ fn trailer_links_gather_their_commits_and_count_only_at_head() {
     }
 }
 
+// verifies: history/trailers
+#[test]
+fn a_trailer_on_a_rewrite_links_to_the_file() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance: [\"One.\", \"Two.\"]\n",
+    );
+    let code = |n: u32| {
+        (0..4)
+            .map(|i| format!("pub fn f{i}() -> u32 {{ {n} }}\n\n"))
+            .collect::<String>()
+            + "pub struct Keep;\n"
+    };
+    fixture.write("src/a.rs", code(1));
+    fixture.commit_all("Start", 0);
+    // All four functions change (the struct does not): the commit was for the file.
+    fixture.write("src/a.rs", code(2));
+    fixture.commit_all("Rewrite\n\nImplements: f/AC-1", 1);
+    // Two of five: the commit was for those two.
+    let text = code(2).replace("f0() -> u32 { 2 }", "f0() -> u32 { 3 }");
+    fixture.write(
+        "src/a.rs",
+        text.replace("f1() -> u32 { 2 }", "f1() -> u32 { 3 }"),
+    );
+    fixture.commit_all("Touch two\n\nImplements: f/AC-2", 2);
+    assert_eq!(
+        trailer_links(&fixture),
+        "id,source,count,evidence\nf/AC-1,,1,true\nf/AC-2,f0,1,true\nf/AC-2,f1,1,true\n"
+    );
+}
+
 // verifies: history/queries
 #[test]
 fn parameters_are_checked() {

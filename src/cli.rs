@@ -377,7 +377,7 @@ fn impact(cli: &Cli, args: &ImpactArgs) -> anyhow::Result<ExitCode> {
             } else {
                 std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?
             };
-            Source::Patch(crate::diff::parse_patch(&text, &name)?)
+            Source::Patch(crate::git::diff::parse_patch(&text, &name)?)
         }
         (None, Some(range)) => Source::Range(range.clone()),
         (None, None) if args.staged => Source::Staged,

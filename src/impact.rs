@@ -16,13 +16,14 @@ use serde::Serialize;
 use gix::ObjectId;
 
 use crate::config::{Config, FileRules};
-use crate::diff::{FileDiff, Patch};
+use crate::git::diff::{FileDiff, Patch};
 use crate::facts::{Anchor, DefKind, FileFacts, FileKind, Relation};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
-use crate::history::diff_items;
+use crate::link::history::diff_items;
 use crate::parse::{CodeQueries, FileParser};
-use crate::store::{ReadStore, StoreError, cell, iri_values, literal};
+use crate::query::{iri_values, literal};
+use crate::store::{ReadStore, StoreError, cell};
 use crate::trace::DiagnosticRow;
 
 /// How many calls kg follows from a changed definition to its callers.

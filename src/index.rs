@@ -14,8 +14,8 @@ use gix::ObjectId;
 use oxigraph::model::{Quad, Term};
 use rayon::prelude::*;
 
-use crate::cache::FactsCache;
-use crate::calls::{self, CallSite, Callable};
+use crate::store::cache::FactsCache;
+use crate::link::calls::{self, CallSite, Callable};
 use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::facts::{
     DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
@@ -23,13 +23,11 @@ use crate::facts::{
 use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
-use crate::history::{ItemChange, Lineage, changed_lines, diff_items};
+use crate::link::history::{ItemChange, Lineage, changed_lines, diff_items};
 use crate::parse::{CodeQueries, FileParser};
 use crate::progress::{StageTime, Stages, Tick};
-use crate::store::{
-    INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell, iri_values,
-    literal_values,
-};
+use crate::query::{iri_values, literal_values};
+use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell};
 
 /// An error that stops indexing. Problems in single files are diagnostics, not errors.
 #[derive(Debug, thiserror::Error)]

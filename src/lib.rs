@@ -5,17 +5,14 @@
 //! [`report`] answer questions, and [`cli`] ties it together. [`index`] drives the stages and
 //! [`config`] reads `kg.toml`.
 
-pub mod cache;
-pub mod calls;
 pub mod cli;
 pub mod config;
-pub mod diff;
 pub mod facts;
 pub mod git;
 pub mod graph;
-pub mod history;
 pub mod impact;
 pub mod index;
+pub mod link;
 pub mod parse;
 pub mod progress;
 pub mod query;

@@ -75,8 +75,29 @@ pub fn bind(text: &str, values: &[(String, String)]) -> String {
     format!(
         "{text}\nVALUES ({}) {{ ({}) }}\n",
         names.join(" "),
-        crate::store::literal_values(values.iter().map(|(_, v)| v))
+        literal_values(values.iter().map(|(_, v)| v))
     )
+}
+
+
+/// A string as a SPARQL literal, quoted and escaped.
+pub fn literal(text: &str) -> String {
+    oxigraph::model::Literal::new_simple_literal(text).to_string()
+}
+
+/// Literals for a `VALUES` block, separated by spaces.
+pub fn literal_values<S: AsRef<str>>(texts: impl IntoIterator<Item = S>) -> String {
+    let literals: Vec<String> = texts.into_iter().map(|t| literal(t.as_ref())).collect();
+    literals.join(" ")
+}
+
+/// IRIs for a `VALUES` block, each between `<>`, separated by spaces.
+pub fn iri_values<S: AsRef<str>>(iris: impl IntoIterator<Item = S>) -> String {
+    let iris: Vec<String> = iris
+        .into_iter()
+        .map(|i| format!("<{}>", i.as_ref()))
+        .collect();
+    iris.join(" ")
 }
 
 /// The named query called `name`.

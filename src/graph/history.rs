@@ -13,7 +13,7 @@ use super::vocab::{dcterms, kg, oslc_rm, prov, rdf, xsd};
 use super::{GraphWriter, Iris, decode, encode};
 use crate::facts::Language;
 use crate::git::{CommitInfo, Person};
-use crate::history::{ItemChange, Lineage};
+use crate::link::history::{ItemChange, Lineage};
 use crate::parse::refs;
 
 /// What a trailer reference is linked to: a definition or doc section the commit added or

@@ -15,6 +15,10 @@ use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
 use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation};
 use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
 
+/// The version of the graph's shape and of the facts kg extracts. A store written with another
+/// format is rebuilt, and facts cached by another are not read.
+pub const INDEX_FORMAT: i64 = 7;
+
 /// Mints the IRIs of one repository's resources.
 #[derive(Debug, Clone)]
 pub struct Iris {
@@ -291,13 +295,13 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         if calls.insert((caller.clone(), call.callee.as_str())) {
             w.text(&caller, kg::CALLS_NAME, &call.callee);
             // A qualified callee is also findable by the name it calls.
-            let name = crate::calls::called_name(&call.callee);
+            let name = crate::link::calls::called_name(&call.callee);
             if name != call.callee {
                 w.text(&caller, kg::CALLS_BARE_NAME, name);
             }
             // So is a call through an import alias (`use a::check as c; c()`), by the name it
             // imports.
-            for name in crate::calls::aliased_names(&call.callee, &facts.imports) {
+            for name in crate::link::calls::aliased_names(&call.callee, &facts.imports) {
                 w.text(&caller, kg::CALLS_BARE_NAME, name);
             }
         }
@@ -530,7 +534,7 @@ pub fn meta_quads(
     let repo = iris.repository();
     w.types(&repo, &[kg::REPOSITORY]);
     w.text(&repo, kg::INDEXED_COMMIT, commit);
-    w.number(&repo, kg::INDEX_FORMAT, crate::store::INDEX_FORMAT);
+    w.number(&repo, kg::INDEX_FORMAT, INDEX_FORMAT);
     w.text(&repo, kg::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
     if shallow {
         w.add(&repo, kg::SHALLOW, Literal::from(true));
@@ -590,7 +594,7 @@ fn points_outside(path: &str, target: &str) -> bool {
 }
 
 /// The quad of one resolved call, in the calls graph.
-pub fn call_quad(iris: &Iris, edge: &crate::calls::CallEdge) -> Quad {
+pub fn call_quad(iris: &Iris, edge: &crate::link::calls::CallEdge) -> Quad {
     let predicate = if edge.ambiguous {
         kg::CALLS_AMBIGUOUS
     } else {

@@ -4,6 +4,8 @@
 
 // implements: index/files
 
+pub mod diff;
+
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;

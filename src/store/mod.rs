@@ -11,6 +11,8 @@
 
 // implements: index/store
 
+pub mod cache;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,10 +24,7 @@ use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
 use oxigraph::store::Store;
 
 use crate::graph::vocab;
-
-/// The version of the graph's shape and of the facts kg extracts. A store written with another
-/// format is rebuilt, and facts cached by another are not read.
-pub const INDEX_FORMAT: i64 = 7;
+pub use crate::graph::INDEX_FORMAT;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]
@@ -442,27 +441,6 @@ fn rows(results: QueryResults<'_>, source_name: &str) -> Result<Rows, StoreError
     }
     Ok(rows)
 }
-
-/// A string as a SPARQL literal, quoted and escaped.
-pub fn literal(text: &str) -> String {
-    oxigraph::model::Literal::new_simple_literal(text).to_string()
-}
-
-/// Literals for a `VALUES` block, separated by spaces.
-pub fn literal_values<S: AsRef<str>>(texts: impl IntoIterator<Item = S>) -> String {
-    let literals: Vec<String> = texts.into_iter().map(|t| literal(t.as_ref())).collect();
-    literals.join(" ")
-}
-
-/// IRIs for a `VALUES` block, each between `<>`, separated by spaces.
-pub fn iri_values<S: AsRef<str>>(iris: impl IntoIterator<Item = S>) -> String {
-    let iris: Vec<String> = iris
-        .into_iter()
-        .map(|i| format!("<{}>", i.as_ref()))
-        .collect();
-    iris.join(" ")
-}
-
 /// A cell of a row as text: a literal's value or an IRI, `None` when unbound (or a blank node).
 pub fn cell(term: &Option<Term>) -> Option<String> {
     match term {

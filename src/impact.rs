@@ -16,8 +16,8 @@ use serde::Serialize;
 use gix::ObjectId;
 
 use crate::config::{Config, FileRules};
-use crate::git::diff::{FileDiff, Patch};
 use crate::facts::{Anchor, DefKind, FileFacts, FileKind, Relation};
+use crate::git::diff::{FileDiff, Patch};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::link::history::diff_items;

@@ -79,7 +79,6 @@ pub fn bind(text: &str, values: &[(String, String)]) -> String {
     )
 }
 
-
 /// A string as a SPARQL literal, quoted and escaped.
 pub fn literal(text: &str) -> String {
     oxigraph::model::Literal::new_simple_literal(text).to_string()

@@ -23,8 +23,8 @@ use oxigraph::model::{NamedNode, Quad, Term};
 use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
 use oxigraph::store::Store;
 
-use crate::graph::vocab;
 pub use crate::graph::INDEX_FORMAT;
+use crate::graph::vocab;
 
 /// An error from the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,373 @@
+//! The indexing pipeline: git walk, parse (in parallel, cached by blob), repository-wide checks,
+//! graph, store. A full build bulk-loads a new store; an incremental one replaces exactly the
+//! named graphs of the files that changed (and of the files whose graph depends on specs that
+//! changed) in the current store. Both end with the same repository-wide step, so an incremental
+//! index equals a full rebuild.
+
+// implements: index/command, index/references, history/incremental
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use gix::ObjectId;
+use oxigraph::model::{Quad, Term};
+use rayon::prelude::*;
+
+use crate::config::{CONFIG_FILE, Config, ConfigError};
+use crate::facts::{
+    DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
+};
+use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
+use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
+use crate::graph::{self, Context, Iris};
+use crate::link::calls::{self, CallSite, Callable};
+use crate::link::history::{ItemChange, Lineage, changed_lines, diff_items};
+use crate::parse::{CodeQueries, FileParser};
+use crate::progress::{StageTime, Stages, Tick};
+use crate::query::{iri_values, literal_values};
+use crate::store::cache::FactsCache;
+use crate::store::{INDEX_FORMAT, IndexState, StoreDir, StoreError, Update, WriteLock, cell};
+
+mod call_graph;
+mod finish;
+mod full;
+mod history;
+mod incremental;
+
+use call_graph::*;
+use finish::*;
+use full::*;
+use history::*;
+use incremental::*;
+
+/// An error that stops indexing. Problems in single files are diagnostics, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Counts and diagnostics of one index run, for the summary on stderr.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub commit: String,
+    /// The commit the index was brought forward from, for an incremental run.
+    pub from: Option<String>,
+    /// Commits added to the history graph.
+    pub commits: usize,
+    /// True when the history stops at a shallow clone's boundary.
+    pub shallow: bool,
+    pub files: BTreeMap<&'static str, usize>,
+    /// Files whose graph was written, and how many of them had to be parsed (not cached).
+    pub written: usize,
+    pub parsed: usize,
+    pub definitions: usize,
+    pub tests: usize,
+    pub features: usize,
+    pub items: usize,
+    pub references: usize,
+    pub dangling: usize,
+    pub mentions: usize,
+    pub quads: u64,
+    pub diagnostics: Vec<Diagnostic>,
+    pub elapsed: Duration,
+    /// Each stage's wall time and items, in order.
+    pub stages: Vec<StageTime>,
+}
+
+/// What `ensure_index` did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The index already matched HEAD.
+    UpToDate(IndexState),
+    /// The index was built or brought forward.
+    Indexed(Summary),
+    /// HEAD has no commits: there is nothing to index.
+    Unborn,
+}
+
+/// The store directory: `--store DIR` when given, else `kg` inside the git directory.
+pub fn store_dir(repo: &Repo, given: Option<&Path>) -> StoreDir {
+    match given {
+        Some(dir) => StoreDir::new(dir),
+        None => StoreDir::new(repo.git_dir().join("kg")),
+    }
+}
+
+/// The configuration (`kg.toml`) at HEAD, or the defaults.
+pub fn head_config(repo: &Repo) -> Result<Config, IndexError> {
+    let Some(head) = repo.head_commit()? else {
+        return Ok(Config::default());
+    };
+    match repo.blob_reader().read_path(head, CONFIG_FILE)? {
+        Some(bytes) => Ok(Config::parse(&String::from_utf8_lossy(&bytes))?),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Brings the index up to date with HEAD: nothing to do when it already is (unless `force`),
+/// an incremental update when the indexed commit is an ancestor of HEAD, a full build otherwise
+/// (first run, rewritten history, changed `kg.toml`, another kg version). `on_wait` is told when
+/// another process holds the store.
+pub fn ensure_index(
+    repo: &Repo,
+    store: &StoreDir,
+    force: bool,
+    show_progress: bool,
+    on_wait: impl FnOnce(&str),
+) -> Result<Outcome, IndexError> {
+    let Some(head) = repo.head_commit()? else {
+        return Ok(Outcome::Unborn);
+    };
+    let head_hex = head.to_string();
+    let current = |store: &StoreDir| -> Result<Option<IndexState>, IndexError> {
+        Ok(store.state()?.filter(|s| s.is_current_for(&head_hex)))
+    };
+    if !force && let Some(state) = current(store)? {
+        return Ok(Outcome::UpToDate(state));
+    }
+    let lock = store.lock(on_wait)?;
+    // Another process may have finished the same work while this one waited.
+    if !force && let Some(state) = current(store)? {
+        return Ok(Outcome::UpToDate(state));
+    }
+    let started = Instant::now();
+    let previous = if force {
+        None
+    } else {
+        store
+            .state()?
+            .filter(|s| s.format == INDEX_FORMAT && s.tool_version == env!("CARGO_PKG_VERSION"))
+    };
+    let stages = Stages::new(show_progress);
+    let stage = stages.start("read tree", "files", None);
+    let snapshot = Snapshot::read(repo, head)?;
+    stage.finish(snapshot.selected.len() as u64);
+    let cache = FactsCache::open(&store.facts_cache());
+    let updated = match previous {
+        Some(state) => incremental(repo, store, &lock, &snapshot, &cache, &state, &stages)?,
+        None => None,
+    };
+    let mut summary = match updated {
+        Some(summary) => summary,
+        None => full(repo, store, &lock, &snapshot, &cache, &stages)?,
+    };
+    let stage = stages.start("save facts", "files", None);
+    let saved = cache.save();
+    stage.finish(saved as u64);
+    summary.stages = stages.times();
+    summary.elapsed = started.elapsed();
+    Ok(Outcome::Indexed(summary))
+}
+
+/// What kg reads of one commit before parsing: its files, its configuration and its IRI base.
+struct Snapshot {
+    head: ObjectId,
+    config: Config,
+    iris: Iris,
+    /// The files kg reads, with their kind and whether they are test files.
+    selected: Vec<Selected>,
+    /// File-name diagnostics (names that are not UTF-8).
+    diagnostics: Vec<Diagnostic>,
+    /// Symbolic links and submodules.
+    special: Vec<SpecialEntry>,
+}
+
+#[derive(Clone)]
+struct Selected {
+    file: TreeFile,
+    kind: FileKind,
+    is_test: bool,
+}
+
+impl Snapshot {
+    fn read(repo: &Repo, head: ObjectId) -> Result<Snapshot, IndexError> {
+        let listing = repo.tree(head)?;
+        let files = listing.files;
+        let reader = repo.blob_reader();
+        let config_file = files.iter().find(|f| f.path == CONFIG_FILE);
+        let config = match config_file {
+            Some(file) => Config::parse(&String::from_utf8_lossy(&reader.read(file.blob)?))?,
+            None => Config::default(),
+        };
+        let base = match &config.base {
+            Some(base) => base.clone(),
+            None => graph::derive_base(
+                repo.remote_url().as_deref(),
+                &repo.root_commit(head)?.to_string(),
+            ),
+        };
+        let mut diagnostics = Vec::new();
+        let selected = files
+            .iter()
+            .filter_map(|file| {
+                let kind = config.rules.classify(&file.path)?;
+                if !file.utf8_path {
+                    diagnostics.push(Diagnostic::new(
+                        Severity::Warning,
+                        &file.path,
+                        None,
+                        "file name is not valid UTF-8; it is indexed under this rendering of it",
+                    ));
+                }
+                Some(Selected {
+                    file: file.clone(),
+                    kind,
+                    is_test: config.rules.is_test_file(&file.path),
+                })
+            })
+            .collect();
+        Ok(Snapshot {
+            head,
+            config,
+            iris: Iris::new(base),
+            selected,
+            diagnostics,
+            special: listing.special,
+        })
+    }
+}
+
+/// Parses files on all cores, one parser per worker and one file per task (rayon's default
+/// splitting leaves one thread with most of the work when file sizes vary). Facts are cached by
+/// blob id, so a blob parsed once is never parsed again. Returns the facts in input order and how
+/// many files had to be parsed.
+// implements: index/NFR-performance-1
+fn parse_files(
+    repo: &Repo,
+    cache: &FactsCache,
+    files: &[&Selected],
+    max_size: u64,
+    tick: &dyn Tick,
+) -> Result<(Vec<FileFacts>, usize), IndexError> {
+    let queries = CodeQueries::shared();
+    let parsed = std::sync::atomic::AtomicUsize::new(0);
+    let facts = files
+        .par_iter()
+        .with_max_len(1)
+        .map_init(
+            || (repo.blob_reader(), FileParser::new(queries)),
+            |(reader, parser), selected| -> Result<FileFacts, GitError> {
+                tick.inc(1);
+                let key = cache_key(selected);
+                if let Some(facts) = cache.get(&key) {
+                    return Ok(at_path(facts, &selected.file.path));
+                }
+                parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let bytes = reader.read(selected.file.blob)?;
+                let blob = selected.file.blob.to_string();
+                let mut facts = FileFacts::new(
+                    &selected.file.path,
+                    selected.kind,
+                    &blob,
+                    bytes.len() as u64,
+                );
+                facts.is_test_file = selected.is_test;
+                let facts = parser.parse(facts, &bytes, max_size);
+                cache.put(key, &facts);
+                Ok(facts)
+            },
+        )
+        .collect::<Result<Vec<_>, GitError>>()?;
+    Ok((facts, parsed.into_inner()))
+}
+
+/// The cache key of a blob read as a given kind (the same bytes mean different facts as a spec
+/// or as code, in a test file or not).
+fn cache_key(selected: &Selected) -> String {
+    let kind = match selected.kind {
+        FileKind::Spec => "spec",
+        FileKind::Doc => "doc",
+        FileKind::Code(Language::Rust) => "rust",
+        FileKind::Code(Language::TypeScript) => "ts",
+        FileKind::Code(Language::Tsx) => "tsx",
+    };
+    let test = if selected.is_test { "-test" } else { "" };
+    format!("{}-{kind}{test}", selected.file.blob)
+}
+
+/// Cached facts for a blob that may now stand at another path than where it was parsed.
+fn at_path(mut facts: FileFacts, path: &str) -> FileFacts {
+    facts.path = path.to_owned();
+    for diagnostic in &mut facts.diagnostics {
+        diagnostic.path = path.to_owned();
+    }
+    facts
+}
+
+/// Adds per-file counts and diagnostics to the summary.
+fn count(summary: &mut Summary, all: &[FileFacts], known_ids: &HashSet<String>) {
+    for facts in all {
+        let kind = match facts.kind {
+            FileKind::Spec => "spec",
+            FileKind::Doc => "doc",
+            FileKind::Code(Language::Rust) => "rust",
+            FileKind::Code(Language::TypeScript | Language::Tsx) => "typescript",
+        };
+        *summary.files.entry(kind).or_default() += 1;
+        summary.tests += facts.definitions.iter().filter(|d| d.is_test).count();
+        summary.definitions += facts.definitions.iter().filter(|d| !d.is_test).count();
+        summary.features += facts.features.len();
+        summary.items += facts.features.iter().map(|f| f.items.len()).sum::<usize>();
+        summary.references += facts.references.len();
+        summary.mentions += facts
+            .mentions
+            .iter()
+            .filter(|m| known_ids.contains(&m.target))
+            .count();
+        summary
+            .diagnostics
+            .extend(facts.diagnostics.iter().cloned());
+    }
+}
+
+/// What the specs of the whole repository define.
+struct Specs {
+    /// Every feature and item id.
+    known_ids: HashSet<String>,
+    /// Features defined more than once.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Collects every feature and item id, reporting features defined twice (the first by path
+/// order wins; the later definition is dropped so that the two do not mix in the graph).
+fn resolve_specs(all: &mut [FileFacts]) -> Specs {
+    let mut features: HashMap<String, (String, u32)> = HashMap::new();
+    let mut known_ids = HashSet::new();
+    let mut diagnostics = Vec::new();
+    for facts in all.iter_mut() {
+        let path = facts.path.clone();
+        facts.features.retain(|feature| {
+            if let Some((first_path, first_line)) = features.get(&feature.name) {
+                diagnostics.push(Diagnostic::new(
+                    Severity::Error,
+                    &path,
+                    Some(Position {
+                        line: feature.line,
+                        column: 1,
+                    }),
+                    format!(
+                        "feature `{}` is already defined at {first_path}:{first_line}; this definition is ignored",
+                        feature.name
+                    ),
+                ));
+                return false;
+            }
+            features.insert(feature.name.clone(), (path.clone(), feature.line));
+            known_ids.insert(feature.name.clone());
+            for item in &feature.items {
+                known_ids.insert(format!("{}/{}", feature.name, item.local_id));
+            }
+            true
+        });
+    }
+    Specs {
+        known_ids,
+        diagnostics,
+    }
+}

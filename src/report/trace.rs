@@ -1,0 +1,200 @@
+//! The trace report as a table grouped by feature, as Markdown for a pull request, or as JSON.
+
+use super::*;
+
+/// How `kg trace` writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Grouped by feature, with evidence, for people.
+    Table,
+    /// Markdown, for documentation and pull requests.
+    Md,
+    /// JSON: {"items":[...],"diagnostics":[...]}.
+    Json,
+}
+
+/// The summary line of a group of items.
+pub(super) fn coverage_line(c: &Coverage) -> String {
+    let percent = |n: usize| (n * 100).checked_div(c.items).unwrap_or(0);
+    format!(
+        "{} items: {} implemented ({}%), {} verified ({}%: {} declared, {} inferred), {} documented ({}%), {} stale",
+        c.items,
+        c.implemented,
+        percent(c.implemented),
+        c.verified,
+        percent(c.verified),
+        c.verified_declared,
+        c.verified_inferred,
+        c.documented,
+        percent(c.documented),
+        c.stale
+    )
+}
+
+pub(super) fn link_text(link: &crate::trace::Link) -> (String, String, String) {
+    let location = place(&link.path, link.line);
+    let mut how = link.via.clone();
+    if let Some(distance) = link.distance {
+        how.push_str(&format!(", distance {distance}"));
+    }
+    if link.ambiguous {
+        how.push_str(", ambiguous call");
+    }
+    (location, link.symbol.clone().unwrap_or_default(), how)
+}
+
+pub(super) fn missing(item: &crate::trace::TraceItem) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !item.is_implemented() {
+        missing.push("implemented");
+    }
+    if !item.is_verified() {
+        missing.push("verified");
+    }
+    if !item.is_documented() {
+        missing.push("documented");
+    }
+    missing
+}
+
+/// Writes the trace report.
+pub fn write_trace(
+    report: &crate::trace::TraceReport,
+    format: TraceFormat,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut features: std::collections::BTreeMap<&str, Vec<&crate::trace::TraceItem>> =
+        std::collections::BTreeMap::new();
+    for item in &report.items {
+        features
+            .entry(item.feature.as_str())
+            .or_default()
+            .push(item);
+    }
+    let distance = report.coverage.inferred_distance;
+    let overall = &report.coverage;
+    match format {
+        TraceFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        TraceFormat::Table => {
+            for (feature, items) in &features {
+                writeln!(
+                    out,
+                    "{feature}: {}",
+                    coverage_line(&Coverage::of(items.iter().copied(), distance))
+                )?;
+                for item in items {
+                    writeln!(
+                        out,
+                        "  {}  {}  ({}:{})",
+                        item.id, item.text, item.spec.path, item.spec.line
+                    )?;
+                    let mut rows = Vec::new();
+                    for (relation, links) in [
+                        ("implemented", &item.implemented_by),
+                        ("verified", &item.verified_by),
+                        ("documented", &item.documented_by),
+                    ] {
+                        for link in links {
+                            let (location, symbol, how) = link_text(link);
+                            rows.push(vec![format!("    {relation}"), location, symbol, how]);
+                        }
+                    }
+                    write_rows(&rows, out)?;
+                    let missing = missing(item);
+                    if !missing.is_empty() {
+                        writeln!(out, "    missing  {}", missing.join(", "))?;
+                    }
+                    if let Some(evidence) = &item.stale_evidence {
+                        writeln!(
+                            out,
+                            "    stale  reworded in {} ({}) after its code and tests last changed in {} ({})",
+                            crate::trace::short(&evidence.reworded_in),
+                            evidence.reworded_on,
+                            crate::trace::short(&evidence.code_last_changed_in),
+                            evidence.code_last_changed_on
+                        )?;
+                    }
+                }
+            }
+            writeln!(
+                out,
+                "overall: {}; inferred verification counts tests within {distance} {} of the code",
+                coverage_line(overall),
+                if distance == 1 { "call" } else { "calls" }
+            )
+        }
+        TraceFormat::Md => {
+            writeln!(out, "**Traceability**: {}", coverage_line(overall))?;
+            for (feature, items) in &features {
+                writeln!(out)?;
+                writeln!(out, "### {feature}")?;
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "{}",
+                    coverage_line(&Coverage::of(items.iter().copied(), distance))
+                )?;
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "| Item | Text | Implemented by | Verified by | Documented by | Stale |"
+                )?;
+                writeln!(out, "|---|---|---|---|---|---|")?;
+                for item in items {
+                    let cell = |links: &Vec<crate::trace::Link>| {
+                        links
+                            .iter()
+                            .map(|l| {
+                                let (location, symbol, how) = link_text(l);
+                                let symbol = if symbol.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" {}", md_escape(&symbol))
+                                };
+                                format!("`{location}`{symbol} ({how})")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("<br>")
+                    };
+                    let stale = item.stale_evidence.as_ref().map_or_else(String::new, |e| {
+                        format!(
+                            "reworded in `{}` after `{}`",
+                            crate::trace::short(&e.reworded_in),
+                            crate::trace::short(&e.code_last_changed_in)
+                        )
+                    });
+                    writeln!(
+                        out,
+                        "| `{}` | {} | {} | {} | {} | {} |",
+                        item.id,
+                        md_escape(&item.text),
+                        cell(&item.implemented_by),
+                        cell(&item.verified_by),
+                        cell(&item.documented_by),
+                        stale
+                    )?;
+                }
+            }
+            let problems: Vec<&crate::trace::DiagnosticRow> = report.diagnostics.iter().collect();
+            if !problems.is_empty() {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "<details><summary>{} diagnostics</summary>",
+                    problems.len()
+                )?;
+                writeln!(out)?;
+                for d in problems {
+                    let at = place(&d.path, d.line);
+                    writeln!(out, "- `{at}` {}: {}", d.severity, md_escape(&d.message))?;
+                }
+                writeln!(out)?;
+                writeln!(out, "</details>")?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -19,6 +19,14 @@ use crate::facts::{
 
 use super::refs::{self, MarkerSyntax};
 
+mod comments;
+mod rust;
+mod typescript;
+
+use comments::*;
+use rust::*;
+use typescript::*;
+
 /// Compiled queries for every language, each compiled on first use (a compiled query costs tens
 /// of milliseconds). Share one between threads; [`CodeQueries::shared`] is the process's own.
 #[derive(Default)]
@@ -48,8 +56,8 @@ enum Role {
     Other,
 }
 
-const RUST_QUERY: &str = include_str!("../../queries/tree-sitter/rust.scm");
-const TYPESCRIPT_QUERY: &str = include_str!("../../queries/tree-sitter/typescript.scm");
+const RUST_QUERY: &str = include_str!("../../../queries/tree-sitter/rust.scm");
+const TYPESCRIPT_QUERY: &str = include_str!("../../../queries/tree-sitter/typescript.scm");
 
 impl CodeQueries {
     pub fn new() -> Self {
@@ -378,130 +386,6 @@ fn assemble_definitions(raw: &[RawDefinition], separator: &str, facts: &mut File
     }
 }
 
-/// The calls in a token tree and the token trees nested in it: each identifier whose next named
-/// sibling is a token tree.
-fn token_tree_calls(tokens: Node<'_>) -> Vec<Node<'_>> {
-    let mut calls = Vec::new();
-    let mut stack = vec![tokens];
-    while let Some(tree) = stack.pop() {
-        let mut cursor = tree.walk();
-        let mut previous: Option<Node> = None;
-        for child in tree.named_children(&mut cursor) {
-            if child.kind() == "token_tree" {
-                if let Some(name) = previous.filter(|p| p.kind() == "identifier") {
-                    calls.push(name);
-                }
-                stack.push(child);
-            }
-            previous = Some(child);
-        }
-    }
-    calls
-}
-
-/// `impl Gateway` / `impl Display for Gateway`, and the prefix its items get: `Gateway` or
-/// `<Gateway as Display>`. Generic arguments are left out of the prefix.
-fn impl_names(node: Node, source: &[u8]) -> (String, String) {
-    let ty = node
-        .child_by_field_name("type")
-        .map_or("_", |t| node_text(t, source));
-    let ty_base = strip_generics(ty);
-    match node.child_by_field_name("trait") {
-        Some(tr) => {
-            let tr = node_text(tr, source);
-            (
-                format!("impl {tr} for {ty}"),
-                format!("<{ty_base} as {}>", strip_generics(tr)),
-            )
-        }
-        None => (format!("impl {ty}"), ty_base.to_owned()),
-    }
-}
-
-fn strip_generics(name: &str) -> &str {
-    name.find('<').map_or(name, |i| &name[..i]).trim()
-}
-
-/// Rust test attributes: `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[test_case(..)]`, ...
-fn has_test_attribute(function: Node, source: &[u8]) -> bool {
-    let mut sibling = function.prev_named_sibling();
-    while let Some(node) = sibling {
-        match node.kind() {
-            "attribute_item" => {
-                let text = node_text(node, source);
-                let path = text
-                    .trim_start_matches("#[")
-                    .split(['(', ']', '='])
-                    .next()
-                    .unwrap_or("")
-                    .trim();
-                let last = path.rsplit("::").next().unwrap_or(path);
-                if matches!(
-                    last,
-                    "test"
-                        | "rstest"
-                        | "test_case"
-                        | "quickcheck"
-                        | "proptest"
-                        | "wasm_bindgen_test"
-                ) {
-                    return true;
-                }
-            }
-            "line_comment" | "block_comment" => {}
-            _ => return false,
-        }
-        sibling = node.prev_named_sibling();
-    }
-    false
-}
-
-/// Recognises `describe("x", ...)`, `it(...)`, `test.only(...)`, `Deno.test(...)` and returns the
-/// kind and name of the test definition the call makes.
-fn test_call(callee: Node, arguments: Node, source: &[u8]) -> Option<(DefKind, String)> {
-    let path = node_text(callee, source);
-    let mut parts = path.split('.');
-    let head = parts.next()?;
-    let (kind, rest) = match head {
-        "describe" | "suite" | "context" | "fdescribe" | "xdescribe" => (DefKind::Suite, parts),
-        "it" | "test" | "fit" | "xit" => (DefKind::TestCase, parts),
-        "Deno" if parts.next() == Some("test") => (DefKind::TestCase, parts),
-        _ => return None,
-    };
-    if !rest
-        .into_iter()
-        .all(|p| matches!(p, "only" | "skip" | "todo" | "concurrent" | "ignore"))
-    {
-        return None;
-    }
-    let first = arguments.named_child(0)?;
-    let name = match first.kind() {
-        "string" | "template_string" => string_content(first, source),
-        // Deno.test({ name: "x", fn() {} })
-        "object" => {
-            let mut cursor = first.walk();
-            let pair = first.named_children(&mut cursor).find(|pair| {
-                pair.kind() == "pair"
-                    && pair
-                        .child_by_field_name("key")
-                        .is_some_and(|k| node_text(k, source) == "name")
-            })?;
-            string_content(pair.child_by_field_name("value")?, source)
-        }
-        // Deno.test(function name() {})
-        "function_expression" => node_text(first.child_by_field_name("name")?, source).to_owned(),
-        _ => return None,
-    };
-    Some((kind, name))
-}
-
-fn string_content(node: Node, source: &[u8]) -> String {
-    let text = node_text(node, source);
-    text.get(1..text.len().saturating_sub(1))
-        .unwrap_or("")
-        .to_owned()
-}
-
 /// The callee as written, without `self.`/`this.` receivers or arguments: `check_size`,
 /// `Gateway::new`, `crate::scan::scan_for_malware`, `render`.
 /// Returns `None` for callees that are not names (`f()()`, `(a || b)()`, `it.each(t)(...)`).
@@ -522,141 +406,6 @@ fn callee_name(callee: Node, source: &[u8], namespaces: &[&str]) -> Option<Strin
     Some(node_text(node, source).split_whitespace().collect())
 }
 
-/// Expands a Rust use tree (`crate::scan::{self, scan, Gateway as Gw, sub::*}`) under `prefix`
-/// into imports, one a name.
-fn expand_use(prefix: &[&str], text: &str, out: &mut Vec<Import>) {
-    let text = text.trim();
-    if let Some(open) = text.find('{') {
-        let head = text[..open].trim().trim_end_matches("::");
-        let inner = text[open + 1..].trim_end();
-        let inner = inner.strip_suffix('}').unwrap_or(inner);
-        let mut path = prefix.to_vec();
-        path.extend(head.split("::").map(str::trim).filter(|s| !s.is_empty()));
-        for item in split_top_level(inner) {
-            expand_use(&path, item, out);
-        }
-        return;
-    }
-    let (path_text, alias) = match text.rsplit_once(" as ") {
-        Some((path, alias)) => (path, Some(alias.trim())),
-        None => (text, None),
-    };
-    let mut path = prefix.to_vec();
-    path.extend(
-        path_text
-            .split("::")
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-    );
-    // `a::{self}` imports the module `a` itself.
-    if path.last() == Some(&"self") {
-        path.pop();
-    }
-    let Some((name, module)) = path.split_last() else {
-        return;
-    };
-    if matches!(*name, "crate" | "self" | "super") {
-        return;
-    }
-    let module: Vec<&str> = module
-        .iter()
-        .copied()
-        .filter(|s| !matches!(*s, "crate" | "self" | "super"))
-        .collect();
-    out.push(Import {
-        module: module.join("/"),
-        name: (*name).to_owned(),
-        alias: alias.filter(|a| *a != "_" && a != name).map(str::to_owned),
-    });
-}
-
-/// Splits a use list at its top-level commas.
-fn split_top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
-}
-
-/// The imports of a TypeScript `import` statement: default, namespace and named.
-fn typescript_imports(statement: Node, source: &[u8], out: &mut Vec<Import>) {
-    let Some(from) = statement.child_by_field_name("source") else {
-        return;
-    };
-    let module = typescript_module(&string_content(from, source));
-    let import = |name: &str, alias: Option<&str>| Import {
-        module: module.clone(),
-        name: name.to_owned(),
-        alias: alias.filter(|a| *a != name).map(str::to_owned),
-    };
-    let mut cursor = statement.walk();
-    for clause in statement.named_children(&mut cursor) {
-        if clause.kind() != "import_clause" {
-            continue;
-        }
-        let mut parts = clause.walk();
-        for part in clause.named_children(&mut parts) {
-            match part.kind() {
-                // A default import: its local name is the best guess at what it names.
-                "identifier" => out.push(import(node_text(part, source), None)),
-                "namespace_import" => {
-                    let mut inner = part.walk();
-                    let alias = part
-                        .named_children(&mut inner)
-                        .find(|n| n.kind() == "identifier")
-                        .map(|n| node_text(n, source));
-                    out.push(import("*", alias));
-                }
-                "named_imports" => {
-                    let mut specs = part.walk();
-                    for spec in part.named_children(&mut specs) {
-                        let Some(name) = spec.child_by_field_name("name") else {
-                            continue;
-                        };
-                        let alias = spec
-                            .child_by_field_name("alias")
-                            .map(|a| node_text(a, source));
-                        out.push(import(node_text(name, source), alias));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// A module specifier as path segments: `../lib/upload.js` is `lib/upload`, `./upload/index`
-/// is `upload`.
-fn typescript_module(specifier: &str) -> String {
-    let mut segments: Vec<&str> = specifier
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
-        .collect();
-    if let Some(last) = segments.last_mut() {
-        for extension in [".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"] {
-            if let Some(stem) = last.strip_suffix(extension) {
-                *last = stem;
-                break;
-            }
-        }
-    }
-    if segments.len() > 1 && segments.last() == Some(&"index") {
-        segments.pop();
-    }
-    segments.join("/")
-}
-
 fn node_text<'s>(node: Node, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }
@@ -668,112 +417,6 @@ fn innermost(definitions: &[Definition], start: usize, end: usize) -> Option<usi
         .enumerate()
         .filter(|(_, d)| d.start_byte <= start && end <= d.end_byte)
         .min_by_key(|(_, d)| d.end_byte - d.start_byte)
-        .map(|(i, _)| i)
-}
-
-/// Finds the markers in a comment and attaches each reference: to the definition the comment
-/// directly precedes (other comments, attributes and decorators may stand between, blank lines may
-/// not), else to the innermost definition holding the comment, else to the file.
-fn attach_comment(
-    comment: Node,
-    source: &[u8],
-    language: Language,
-    syntax: &dyn MarkerSyntax,
-    facts: &mut FileFacts,
-) {
-    let text = node_text(comment, source);
-    let start = Position {
-        line: comment.start_position().row as u32 + 1,
-        column: comment.start_position().column as u32 + 1,
-    };
-    let found = refs::scan_block(syntax, text, start);
-    if found.is_empty() {
-        return;
-    }
-    let inner_doc =
-        language == Language::Rust && (text.starts_with("//!") || text.starts_with("/*!"));
-    let anchor = if inner_doc {
-        None
-    } else {
-        following_definition(comment, source, &facts.definitions)
-    }
-    .or_else(|| innermost(&facts.definitions, comment.start_byte(), comment.end_byte()))
-    .map_or(Anchor::File, Anchor::Definition);
-    let in_test = match anchor {
-        Anchor::Definition(i) => facts.definitions[i].is_test,
-        _ => facts.is_test_file,
-    };
-    for (marker, target, position) in found {
-        let relation = match marker {
-            Relation::Implements if in_test => Relation::Verifies,
-            other => other,
-        };
-        facts.references.push(Reference {
-            target,
-            marker,
-            relation,
-            anchor,
-            position,
-        });
-    }
-}
-
-fn following_definition(comment: Node, source: &[u8], definitions: &[Definition]) -> Option<usize> {
-    // A comment at the end of a line of code belongs to that code, not to what follows.
-    if trails_code(comment, source) {
-        return comment
-            .prev_sibling()
-            .and_then(|previous| outermost_within(previous, definitions));
-    }
-    let mut previous_end = last_row(comment);
-    let mut sibling = comment.next_sibling();
-    while let Some(node) = sibling {
-        if node.start_position().row > previous_end + 1 {
-            return None;
-        }
-        match node.kind() {
-            "line_comment" | "block_comment" | "comment" | "attribute_item" | "decorator" => {
-                previous_end = last_row(node);
-                sibling = node.next_sibling();
-            }
-            _ if !node.is_named() => sibling = node.next_sibling(),
-            _ => return outermost_within(node, definitions),
-        }
-    }
-    None
-}
-
-/// Whether code stands before `comment` on the line where it starts.
-fn trails_code(comment: Node, source: &[u8]) -> bool {
-    let start = comment.start_byte();
-    let line_start = source[..start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
-    source[line_start..start]
-        .iter()
-        .any(|b| !b.is_ascii_whitespace())
-}
-
-/// The last row that holds any of `node`: a Rust line comment ends with its newline, at column 0
-/// of the next row, which is not a row of the comment.
-fn last_row(node: Node) -> usize {
-    let end = node.end_position();
-    if end.column == 0 && end.row > node.start_position().row {
-        end.row - 1
-    } else {
-        end.row
-    }
-}
-
-/// The outermost definition inside `node` (an `export` statement wraps its declaration; an
-/// expression statement wraps an `it(...)` call).
-fn outermost_within(node: Node, definitions: &[Definition]) -> Option<usize> {
-    definitions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| node.start_byte() <= d.start_byte && d.end_byte <= node.end_byte())
-        .min_by_key(|(_, d)| d.start_byte)
         .map(|(i, _)| i)
 }
 

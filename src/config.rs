@@ -17,12 +17,6 @@ pub const CONFIG_FILE: &str = "kg.toml";
 /// Files larger than this are recorded but not parsed, unless `kg.toml` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
 
-const DEFAULT_SPECS: &[&str] = &[
-    "specs/**/*.yaml",
-    "specs/**/*.yml",
-    "**/*.spec.yaml",
-    "**/*.spec.yml",
-];
 const DEFAULT_DOCS: &[&str] = &["**/*.md", "**/*.markdown"];
 const DEFAULT_TESTS: &[&str] = &[
     "**/tests/**",
@@ -194,7 +188,11 @@ impl Config {
             },
             base: raw.base,
             rules: FileRules {
-                specs: set("specs", raw.files.specs, DEFAULT_SPECS)?,
+                specs: set(
+                    "specs",
+                    raw.files.specs,
+                    &crate::parse::spec::default_paths(),
+                )?,
                 docs: set("docs", raw.files.docs, DEFAULT_DOCS)?,
                 tests: set("tests", raw.files.tests, DEFAULT_TESTS)?,
                 exclude: set("exclude", raw.files.exclude, DEFAULT_EXCLUDE)?,

@@ -24,7 +24,7 @@ impl<'q> FileParser<'q> {
     pub fn new(queries: &'q CodeQueries) -> Self {
         FileParser {
             code: CodeParser::new(queries),
-            syntax: &refs::NATIVE,
+            syntax: &refs::ALL,
         }
     }
 
@@ -65,7 +65,7 @@ impl<'q> FileParser<'q> {
         };
         facts.lines = LineIndex::new(&text).count();
         match facts.kind {
-            FileKind::Spec => spec::parse_spec(&text, &mut facts),
+            FileKind::Spec => spec::parse(&text, &mut facts),
             FileKind::Doc => markdown::parse_markdown(&text, self.syntax, &mut facts),
             FileKind::Code(language) => self.code.parse(language, &text, self.syntax, &mut facts),
         }

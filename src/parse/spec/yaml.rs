@@ -334,7 +334,7 @@ fn read_dependency(entry: &Value, line: u32) -> Option<Dependency> {
 
 /// Feature and item names: the characters a reference can carry.
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty() && super::refs::id_len(name) == name.len()
+    !name.is_empty() && crate::parse::refs::id_len(name) == name.len()
 }
 
 /// A scalar as text: strings as they are, numbers and booleans as YAML writes them.

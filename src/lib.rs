@@ -1,9 +1,10 @@
 //! kg: a git-native knowledge-graph indexer for spec-driven development.
 //!
 //! The pipeline, one module a stage: [`git`] reads the repository, [`parse`] turns files into
-//! [`facts`], [`graph`] turns facts into RDF quads, [`history`] tells how specs changed between versions, [`calls`] resolves calls by name, [`store`] keeps them in oxigraph, [`query`] and
-//! [`report`] answer questions, and [`cli`] ties it together. [`index`] drives the stages and
-//! [`config`] reads `kg.toml`.
+//! [`facts`], [`link`] relates facts across files and versions (calls, spec history), [`graph`]
+//! turns facts into RDF quads, and [`store`] keeps them in oxigraph; [`index`] drives the stages
+//! ([`config`] reads `kg.toml`, [`progress`] times them). Then the answers: [`query`], [`trace`]
+//! and [`impact`], written by [`report`]; and the face, [`cli`].
 
 pub mod cli;
 pub mod config;

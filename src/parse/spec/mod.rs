@@ -2,6 +2,7 @@
 //! claims by default and how to read them. A file is read by the first format that claims it;
 //! `kg.toml`'s `files.specs` replaces the claims of all formats together.
 
+pub mod speckit;
 pub mod yaml;
 
 use std::sync::OnceLock;
@@ -22,16 +23,23 @@ pub struct SpecFormat {
 }
 
 /// Every spec format kg reads, in the order they are tried.
-pub const FORMATS: &[SpecFormat] = &[SpecFormat {
-    name: "kg-yaml",
-    paths: &[
-        "specs/**/*.yaml",
-        "specs/**/*.yml",
-        "**/*.spec.yaml",
-        "**/*.spec.yml",
-    ],
-    parse: yaml::parse_spec,
-}];
+pub const FORMATS: &[SpecFormat] = &[
+    SpecFormat {
+        name: "kg-yaml",
+        paths: &[
+            "specs/**/*.yaml",
+            "specs/**/*.yml",
+            "**/*.spec.yaml",
+            "**/*.spec.yml",
+        ],
+        parse: yaml::parse_spec,
+    },
+    SpecFormat {
+        name: "spec-kit",
+        paths: &["specs/[0-9]*-*/spec.md"],
+        parse: speckit::parse,
+    },
+];
 
 /// The spec files of every format together: the default of `files.specs`.
 pub fn default_paths() -> Vec<&'static str> {

@@ -1,0 +1,30 @@
+//! GitHub Spec Kit repositories read as they are (`fixtures/speckit`): `specs/NNN-slug/spec.md`
+//! is a spec, with its user stories, acceptance scenarios, requirements and success criteria as
+//! items, and no kg.toml.
+
+mod support;
+
+use support::Fixture;
+
+// verifies: index/specs, trace/report
+#[test]
+fn a_spec_kit_feature_is_traced_with_no_configuration() {
+    let fixture = Fixture::from_dir("speckit");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index.stderr.contains("1 features, 9 items"),
+        "{}",
+        index.stderr
+    );
+    insta::assert_snapshot!("trace", fixture.kg(&["trace"]).ok());
+    let question = fixture
+        .kg(&[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?id ?kind WHERE { ?r dcterms:identifier ?id ; kg:attribute [ kg:key \"kind\" ; rdf:value ?kind ] } ORDER BY ?id",
+        ])
+        .ok();
+    insta::assert_snapshot!("kinds", question.replace("\r\n", "\n"));
+}

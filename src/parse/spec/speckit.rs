@@ -118,43 +118,37 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
             }
             continue;
         }
-        match section {
-            Section::Story(story) if in_scenarios => {
-                if let Some((k, text)) = numbered(trimmed) {
-                    add(
-                        &mut feature,
-                        &mut seen,
-                        &mut diagnostics,
-                        format!("US{story}/AC{k}"),
-                        "acceptance-scenario",
-                        text,
-                        number,
-                    );
-                }
-            }
+        // A numbered line among a story's acceptance scenarios, or the old template's.
+        let scenario = numbered(trimmed);
+        let story = match section {
+            _ if scenario.is_none() => None,
+            Section::Story(story) if in_scenarios => Some(story),
+            Section::Scenarios if seen.contains_key("US1") => Some(1),
             Section::Scenarios => {
-                if let Some((k, text)) = numbered(trimmed) {
-                    let story = if seen.contains_key("US1") {
-                        1
-                    } else {
-                        diagnostics.push((
-                            number,
-                            "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
-                        ));
-                        section = Section::Other;
-                        continue;
-                    };
-                    add(
-                        &mut feature,
-                        &mut seen,
-                        &mut diagnostics,
-                        format!("US{story}/AC{k}"),
-                        "acceptance-scenario",
-                        text,
-                        number,
-                    );
-                }
+                diagnostics.push((
+                    number,
+                    "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
+                ));
+                section = Section::Other;
+                continue;
             }
+            _ => None,
+        };
+        if let Some(story) = story {
+            if let Some((k, text)) = scenario {
+                add(
+                    &mut feature,
+                    &mut seen,
+                    &mut diagnostics,
+                    format!("US{story}/AC{k}"),
+                    "acceptance-scenario",
+                    text,
+                    number,
+                );
+            }
+            continue;
+        }
+        match section {
             Section::Requirements | Section::SuccessCriteria => {
                 let Some((id, text)) = bold_id(trimmed) else {
                     continue;
@@ -423,6 +417,14 @@ mod tests {
             ]
         );
         assert_eq!(items(&facts).len(), 1);
+        let stray =
+            read("## User Scenarios\n\n### Acceptance Scenarios\n\n1. **Given** x, **Then** y\n");
+        assert_eq!(stray.diagnostics[0].position.map(|p| p.line), Some(5));
+        assert!(
+            stray.diagnostics[0]
+                .message
+                .starts_with("acceptance scenarios outside")
+        );
         let empty = read("");
         assert_eq!(empty.diagnostics.len(), 1);
         assert!(empty.diagnostics[0].message.contains("no user stories"));

@@ -105,7 +105,17 @@ pub fn write_trace(
                     write_rows(&rows, out)?;
                     let missing = missing(item);
                     if !missing.is_empty() {
-                        writeln!(out, "    missing  {}", missing.join(", "))?;
+                        // Inferred links that are listed but too far away to count say so.
+                        let beyond = !item.is_verified() && !item.verified_by.is_empty();
+                        let note = if beyond {
+                            format!(
+                                " (the tests that reach its code are more than {distance} {} away)",
+                                if distance == 1 { "call" } else { "calls" }
+                            )
+                        } else {
+                            String::new()
+                        };
+                        writeln!(out, "    missing  {}{note}", missing.join(", "))?;
                     }
                     if let Some(evidence) = &item.stale_evidence {
                         writeln!(

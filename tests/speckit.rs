@@ -1,6 +1,7 @@
-//! GitHub Spec Kit repositories read as they are (`fixtures/speckit`): `specs/NNN-slug/spec.md`
-//! is a spec, with its user stories, acceptance scenarios, requirements and success criteria as
-//! items, and no kg.toml.
+//! Spec-driven repositories read as they are, with no kg.toml: GitHub Spec Kit
+//! (`fixtures/speckit`: `specs/NNN-slug/spec.md` with its user stories, acceptance scenarios,
+//! requirements and success criteria) and Kiro (`fixtures/kiro`: `.kiro/specs/<feature>/
+//! requirements.md` with its requirements and numbered criteria).
 
 mod support;
 
@@ -27,4 +28,18 @@ fn a_spec_kit_feature_is_traced_with_no_configuration() {
         ])
         .ok();
     insta::assert_snapshot!("kinds", question.replace("\r\n", "\n"));
+}
+
+// verifies: index/specs, trace/report
+#[test]
+fn a_kiro_feature_is_traced_with_no_configuration() {
+    let fixture = Fixture::from_dir("kiro");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index.stderr.contains("1 features, 6 items"),
+        "{}",
+        index.stderr
+    );
+    insta::assert_snapshot!("kiro_trace", fixture.kg(&["trace"]).ok());
 }

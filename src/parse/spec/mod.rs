@@ -2,6 +2,8 @@
 //! claims by default and how to read them. A file is read by the first format that claims it;
 //! `kg.toml`'s `files.specs` replaces the claims of all formats together.
 
+pub mod kiro;
+mod markdown;
 pub mod speckit;
 pub mod yaml;
 
@@ -38,6 +40,11 @@ pub const FORMATS: &[SpecFormat] = &[
         name: "spec-kit",
         paths: &["specs/[0-9]*-*/spec.md"],
         parse: speckit::parse,
+    },
+    SpecFormat {
+        name: "kiro",
+        paths: &[".kiro/specs/*/requirements.md"],
+        parse: kiro::parse,
     },
 ];
 

@@ -9,9 +9,10 @@
 
 // implements: index/specs
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use crate::facts::{Feature, FileFacts, ItemKind, Position, Severity, SpecItem};
+use super::markdown::{add, finish, heading, is_fence, new_feature, numbered, plain};
+use crate::facts::FileFacts;
 
 /// Which part of the spec a line stands in, by its headings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,17 +28,7 @@ enum Section {
 
 /// Parses a Spec Kit spec and adds its feature, items and diagnostics to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
-    let feature_name = feature_name(&facts.path);
-    let mut feature = Feature {
-        name: feature_name,
-        line: 1,
-        spec_version: None,
-        owner: None,
-        description: None,
-        items: Vec::new(),
-        dependencies: Vec::new(),
-        extra: BTreeMap::new(),
-    };
+    let mut feature = new_feature(&facts.path);
     let mut section = Section::Other;
     let mut in_fence = false;
     // In a story, after its "Acceptance Scenarios" label: numbered lines are its scenarios.
@@ -51,7 +42,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         let number = n as u32 + 1;
         n += 1;
         let trimmed = line.trim();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+        if is_fence(trimmed) {
             in_fence = !in_fence;
             continue;
         }
@@ -172,36 +163,12 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
             _ => {}
         }
     }
-    if feature.items.is_empty() {
-        diagnostics.push((
-            1,
-            "a Spec Kit spec with no user stories, requirements or success criteria".to_owned(),
-        ));
-    }
-    for (line, message) in diagnostics {
-        facts.diagnostic(
-            Severity::Warning,
-            Some(Position { line, column: 1 }),
-            message,
-        );
-    }
-    facts.features.push(feature);
-}
-
-/// The feature is its directory: `specs/001-photo-albums/spec.md` is `001-photo-albums`.
-fn feature_name(path: &str) -> String {
-    let mut parts = path.rsplit('/');
-    parts.next();
-    parts.next().unwrap_or("spec").to_owned()
-}
-
-/// An ATX heading: its level and title.
-fn heading(line: &str) -> Option<(usize, &str)> {
-    let level = line.bytes().take_while(|b| *b == b'#').count();
-    if level == 0 || level > 6 || !line[level..].starts_with(' ') {
-        return None;
-    }
-    Some((level, line[level..].trim().trim_end_matches('#').trim()))
+    finish(
+        facts,
+        feature,
+        diagnostics,
+        "a Spec Kit spec with no user stories, requirements or success criteria",
+    );
 }
 
 /// Which top-level section a `##` heading opens.
@@ -247,14 +214,6 @@ fn story_text(title: &str, after: &[&str]) -> String {
     }
 }
 
-/// `1. **Given** ..., **When** ..., **Then** ...`: the number and the text.
-fn numbered(line: &str) -> Option<(u32, String)> {
-    let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
-    let rest = line[digits.len()..].strip_prefix('.')?;
-    let number = digits.parse().ok()?;
-    Some((number, plain(rest.trim())))
-}
-
 /// `- **FR-001**: System MUST ...`: the id and the text.
 fn bold_id(line: &str) -> Option<(String, String)> {
     let rest = line.strip_prefix(['-', '*'])?.trim_start();
@@ -277,66 +236,11 @@ fn id_prefix(id: &str) -> &str {
     id.split('-').next().unwrap_or("")
 }
 
-/// Markdown emphasis taken out of an item's text.
-fn plain(text: &str) -> String {
-    text.replace("**", "")
-}
-
-/// Adds an item, or reports one that repeats an id.
-fn add(
-    feature: &mut Feature,
-    seen: &mut HashMap<String, u32>,
-    diagnostics: &mut Vec<(u32, String)>,
-    id: String,
-    kind: &str,
-    text: String,
-    line: u32,
-) {
-    if let Some(first) = seen.get(&id) {
-        diagnostics.push((
-            line,
-            format!("`{id}` is declared again (first at line {first}); this one was not read"),
-        ));
-        return;
-    }
-    seen.insert(id.clone(), line);
-    let mut extra = BTreeMap::from([("kind".to_owned(), kind.to_owned())]);
-    if let Some(question) = open_question(&text) {
-        extra.insert("open_question".to_owned(), question);
-    }
-    let item_kind = match kind {
-        "non-functional-requirement" => ItemKind::Nfr {
-            category: "nfr".to_owned(),
-        },
-        "success-criterion" => ItemKind::Nfr {
-            category: "success".to_owned(),
-        },
-        _ => ItemKind::Acceptance,
-    };
-    let position = feature.items.len() as u32 + 1;
-    feature.items.push(SpecItem {
-        local_id: id,
-        explicit_id: true,
-        kind: item_kind,
-        text,
-        position,
-        line,
-        extra,
-    });
-}
-
-/// The question in `[NEEDS CLARIFICATION: ...]`.
-fn open_question(text: &str) -> Option<String> {
-    let start = text.find("[NEEDS CLARIFICATION")?;
-    let rest = &text[start + "[NEEDS CLARIFICATION".len()..];
-    let end = rest.find(']').unwrap_or(rest.len());
-    Some(rest[..end].trim_start_matches(':').trim().to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::facts::FileKind;
+    use crate::parse::spec::markdown::diagnostic_lines;
 
     fn read(text: &str) -> FileFacts {
         let mut facts = FileFacts::new(
@@ -404,11 +308,7 @@ mod tests {
     fn repeated_ids_stray_scenarios_and_empty_specs_are_diagnostics() {
         let text = "## User Scenarios & Testing\n\n**Acceptance Scenarios**:\n1. **Given** x, **Then** y\n\n## Requirements\n- **FR-001**: One.\n- **FR-001**: Again.\n";
         let facts = read(text);
-        let messages: Vec<String> = facts
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}: {}", d.position.map_or(0, |p| p.line), d.message))
-            .collect();
+        let messages = diagnostic_lines(&facts);
         assert_eq!(
             messages,
             vec![

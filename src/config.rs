@@ -69,7 +69,7 @@ pub struct TraceConfig {
 }
 
 /// The longest call chain from a test that kg follows to infer verification.
-pub const MAX_INFERRED_DISTANCE: u32 = 3;
+pub const MAX_INFERRED_DISTANCE: u32 = crate::link::calls::MAX_CALL_CHAIN;
 
 /// The relations `require` may name.
 pub const TRACE_RELATIONS: [&str; 3] = ["implemented", "verified", "documented"];

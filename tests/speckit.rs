@@ -7,17 +7,19 @@ mod support;
 
 use support::Fixture;
 
+/// The fixture `name`, indexed, after checking the index summary's counts.
+fn indexed(name: &str, counts: &str) -> Fixture {
+    let fixture = Fixture::from_dir(name);
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(index.stderr.contains(counts), "{}", index.stderr);
+    fixture
+}
+
 // verifies: index/specs, trace/report
 #[test]
 fn a_spec_kit_feature_is_traced_with_no_configuration() {
-    let fixture = Fixture::from_dir("speckit");
-    let index = fixture.kg(&["index"]);
-    assert_eq!(index.code, 0, "{}", index.stderr);
-    assert!(
-        index.stderr.contains("1 features, 9 items"),
-        "{}",
-        index.stderr
-    );
+    let fixture = indexed("speckit", "1 features, 9 items");
     insta::assert_snapshot!("trace", fixture.kg(&["trace"]).ok());
     let question = fixture
         .kg(&[
@@ -33,13 +35,6 @@ fn a_spec_kit_feature_is_traced_with_no_configuration() {
 // verifies: index/specs, trace/report
 #[test]
 fn a_kiro_feature_is_traced_with_no_configuration() {
-    let fixture = Fixture::from_dir("kiro");
-    let index = fixture.kg(&["index"]);
-    assert_eq!(index.code, 0, "{}", index.stderr);
-    assert!(
-        index.stderr.contains("1 features, 6 items"),
-        "{}",
-        index.stderr
-    );
+    let fixture = indexed("kiro", "1 features, 6 items");
     insta::assert_snapshot!("kiro_trace", fixture.kg(&["trace"]).ok());
 }

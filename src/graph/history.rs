@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use oxigraph::model::{Literal, NamedNode, NamedNodeRef, Quad};
 
 use super::vocab::{dcterms, kg, oslc_rm, prov, rdf, xsd};
-use super::{GraphWriter, Iris, decode, encode};
+use super::{GraphWriter, Iris, encode};
 use crate::facts::Language;
 use crate::git::{CommitInfo, Person};
 use crate::link::history::{ItemChange, Lineage};
@@ -109,30 +109,29 @@ pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
 }
 
 /// The link a stored link node stands for, from its marker, item id and source: the inverse of
-/// [`link_source`].
+/// [`link_source`], through [`Iris::located`].
 pub fn stored_link(iris: &Iris, marker: &str, target: &str, source: &str) -> Option<TrailerLink> {
     let marker = REFERENCE_TRAILERS
         .iter()
         .map(|(_, m)| *m)
         .find(|m| *m == marker)?;
+    let (path, name) = iris.located(source)?;
     let rest = source.strip_prefix(iris.base())?;
-    let (path, anchor) = if let Some(path) = rest.strip_prefix("file/") {
-        (decode(path), LinkAnchor::File)
-    } else if let Some(rest) = rest.strip_prefix("doc/") {
-        let (path, key) = rest.split_once('#')?;
-        (decode(path), LinkAnchor::Section { key: decode(key) })
-    } else {
-        let (language, rest) = rest.strip_prefix("sym/")?.split_once('/')?;
-        let language = [Language::Rust, Language::TypeScript]
-            .map(Language::tag)
-            .into_iter()
-            .find(|l| *l == language)?;
-        let (path, name) = rest.split_once('#')?;
-        let anchor = LinkAnchor::Definition {
-            language,
-            qualified_name: decode(name),
-        };
-        (decode(path), anchor)
+    let anchor = match (rest.split_once('/')?, name) {
+        (("file", _), None) => LinkAnchor::File,
+        (("doc", _), Some(key)) => LinkAnchor::Section { key },
+        (("sym", rest), Some(qualified_name)) => {
+            let (language, _) = rest.split_once('/')?;
+            let language = [Language::Rust, Language::TypeScript]
+                .map(Language::tag)
+                .into_iter()
+                .find(|l| *l == language)?;
+            LinkAnchor::Definition {
+                language,
+                qualified_name,
+            }
+        }
+        _ => return None,
     };
     Some(TrailerLink {
         marker,

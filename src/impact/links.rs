@@ -10,6 +10,14 @@ pub(super) struct Caller {
     pub(super) calls: Vec<String>,
 }
 
+/// A chain of callers as the end of a why-path: ` -> called by A -> called by B`.
+pub(super) fn called_by(chain: &[(String, Node)]) -> String {
+    chain
+        .iter()
+        .map(|(_, node)| format!(" -> called by {}", node.label()))
+        .collect()
+}
+
 /// Chains of callers from `iri`, one a caller, each the shortest: `[(caller1, node), (caller2,
 /// node), ...]` where caller1 calls `iri`.
 pub(super) fn callers_of(iri: &str, callers: &HashMap<String, Caller>) -> Vec<Vec<(String, Node)>> {

@@ -39,7 +39,7 @@ pub use changes::{ChangeError, Source, read_changes};
 pub use docs::doc_texts;
 
 /// How many calls kg follows from a changed definition to its callers.
-pub const MAX_DISTANCE: u32 = 3;
+pub const MAX_DISTANCE: u32 = crate::link::calls::MAX_CALL_CHAIN;
 
 /// A definition, doc section or file the change touched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -401,10 +401,7 @@ pub fn analyze(
                 continue;
             };
             let distance = chain.len() as u32;
-            let path: String = chain
-                .iter()
-                .map(|(_, node)| format!(" -> called by {}", node.label()))
-                .collect();
+            let path = called_by(chain);
             let last_node = &callers[last.as_str()].node;
             if !reached {
                 for link in caller_links.get(last.as_str()).into_iter().flatten() {
@@ -482,10 +479,7 @@ pub fn analyze(
             if !node.is_test {
                 continue;
             }
-            let path: String = chain
-                .iter()
-                .map(|(_, node)| format!(" -> called by {}", node.label()))
-                .collect();
+            let path = called_by(&chain);
             offer_test(
                 &mut tests,
                 last,

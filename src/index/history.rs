@@ -38,6 +38,8 @@ pub(super) fn update_lineage(
 /// Which definitions, doc sections and files of some files are at HEAD: where a trailer link
 /// is evidence.
 pub(super) struct FactsAtHead<'f> {
+    /// Per file, its facts and the names links anchor to: qualified names in code, section
+    /// keys in docs.
     pub(super) by_path: HashMap<&'f str, (&'f FileFacts, HashSet<String>)>,
 }
 
@@ -45,34 +47,34 @@ impl<'f> FactsAtHead<'f> {
     pub(super) fn new(all: impl Iterator<Item = &'f FileFacts>) -> Self {
         let by_path = all
             .map(|f| {
-                let keys = graph::section_keys(&f.sections).into_iter().collect();
-                (f.path.as_str(), (f, keys))
+                let names = match f.kind {
+                    FileKind::Code(_) => f
+                        .definitions
+                        .iter()
+                        .map(|d| d.qualified_name.clone())
+                        .collect(),
+                    _ => graph::section_keys(&f.sections).into_iter().collect(),
+                };
+                (f.path.as_str(), (f, names))
             })
             .collect();
         FactsAtHead { by_path }
     }
 
-    pub(super) fn knows(&self, path: &str) -> bool {
-        self.by_path.contains_key(path)
-    }
-
     /// Whether the link's anchor is in these files at HEAD.
     pub(super) fn holds(&self, link: &TrailerLink) -> bool {
-        let Some((facts, section_keys)) = self.by_path.get(link.path.as_str()) else {
+        let Some((facts, names)) = self.by_path.get(link.path.as_str()) else {
             return false;
         };
         match &link.anchor {
             LinkAnchor::File => true,
-            LinkAnchor::Section { key } => section_keys.contains(key),
+            LinkAnchor::Section { key } => names.contains(key),
             LinkAnchor::Definition {
                 language,
                 qualified_name,
             } => {
                 matches!(facts.kind, FileKind::Code(l) if l.tag() == *language)
-                    && facts
-                        .definitions
-                        .iter()
-                        .any(|d| &d.qualified_name == qualified_name)
+                    && names.contains(qualified_name)
             }
         }
     }
@@ -148,7 +150,7 @@ pub(super) fn update_links(
         .filter(|(link, (_, live))| live.is_none() && !changed.contains(link.path.as_str()))
         .map(|(link, _)| graph::history::link_source(iris, link).into_string())
         .collect();
-    let present: HashSet<String> = if unknown.is_empty() {
+    let typed: HashSet<String> = if unknown.is_empty() {
         HashSet::new()
     } else {
         update
@@ -164,10 +166,10 @@ pub(super) fn update_links(
         .iter()
         .flat_map(|(link, (support, live))| {
             let at_head = if changed.contains(link.path.as_str()) {
-                changed_at_head.knows(&link.path) && changed_at_head.holds(link)
+                changed_at_head.holds(link)
             } else {
                 live.unwrap_or_else(|| {
-                    present.contains(graph::history::link_source(iris, link).as_str())
+                    typed.contains(graph::history::link_source(iris, link).as_str())
                 })
             };
             graph::history::link_quads(iris, link, support, at_head)
@@ -427,34 +429,34 @@ pub(super) fn trailer_links(
         };
         let mut in_file = BTreeSet::new();
         for line in changed_lines(&old, &new).into_iter().filter(meaningful) {
+            // The anchor, and whether it is a test (the file's test flag outside definitions).
             let anchor = match kind {
                 FileKind::Code(language) => facts
                     .definitions
                     .iter()
                     .filter(|d| d.start_line <= line && line <= d.end_line)
                     .min_by_key(|d| d.end_line - d.start_line)
-                    .map_or(LinkAnchor::File, |d| LinkAnchor::Definition {
-                        language: language.tag(),
-                        qualified_name: d.qualified_name.clone(),
+                    .map_or((LinkAnchor::File, facts.is_test_file), |d| {
+                        let anchor = LinkAnchor::Definition {
+                            language: language.tag(),
+                            qualified_name: d.qualified_name.clone(),
+                        };
+                        (anchor, d.is_test)
                     }),
-                _ => facts
-                    .sections
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.start_line <= line && line <= s.end_line)
-                    .min_by_key(|(_, s)| s.end_line - s.start_line)
-                    .map_or(LinkAnchor::File, |(i, _)| LinkAnchor::Section {
-                        key: keys[i].clone(),
-                    }),
+                _ => {
+                    let section = facts
+                        .sections
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.start_line <= line && line <= s.end_line)
+                        .min_by_key(|(_, s)| s.end_line - s.start_line)
+                        .map_or(LinkAnchor::File, |(i, _)| LinkAnchor::Section {
+                            key: keys[i].clone(),
+                        });
+                    (section, facts.is_test_file)
+                }
             };
-            let in_test = match &anchor {
-                LinkAnchor::Definition { qualified_name, .. } => facts
-                    .definitions
-                    .iter()
-                    .any(|d| d.is_test && &d.qualified_name == qualified_name),
-                _ => facts.is_test_file,
-            };
-            in_file.insert((anchor, in_test));
+            in_file.insert(anchor);
         }
         // A commit that changed most of a file's definitions (a rewrite, a reformat) says which
         // file it was for, not which definition: its trailer links to the file.

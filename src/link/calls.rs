@@ -12,6 +12,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::facts::Import;
 
+/// The longest chain of calls kg follows: from a changed definition to its callers (`kg impact`)
+/// and from a test to an item's code (inferred verification; `queries/trace-links.rq` has one
+/// branch per call).
+pub const MAX_CALL_CHAIN: u32 = 3;
+
 /// A definition that can be called.
 #[derive(Debug, Clone)]
 pub struct Callable {

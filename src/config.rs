@@ -122,33 +122,29 @@ impl Config {
                 message: err.message().trim_end_matches('.').to_owned(),
             }
         })?;
-        let at = |key: &str| {
-            let offset = text.find(key).unwrap_or(0);
-            line_column(text, offset)
+        // An error about `key`, at its first place in the text.
+        let error_at = |key: &str, message: String| {
+            let (line, column) = line_column(text, text.find(key).unwrap_or(0));
+            ConfigError {
+                line,
+                column,
+                message,
+            }
         };
         let set = |key: &str, given: Option<Vec<String>>, default: &[&str]| {
             let globs: Vec<String> =
                 given.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect());
-            glob_set(&globs).map_err(|message| {
-                let (line, column) = at(key);
-                ConfigError {
-                    line,
-                    column,
-                    message,
-                }
-            })
+            glob_set(&globs).map_err(|message| error_at(key, message))
         };
         if let Some(base) = &raw.base
             && oxigraph::model::NamedNode::new(base.as_str()).is_err()
         {
-            let (line, column) = at("base");
-            return Err(ConfigError {
-                line,
-                column,
-                message: format!(
+            return Err(error_at(
+                "base",
+                format!(
                     "`base` must be an absolute IRI such as \"https://example.com/repo/\", not `{base}`"
                 ),
-            });
+            ));
         }
         if let Some(bad) = raw
             .trace
@@ -157,28 +153,22 @@ impl Config {
             .flatten()
             .find(|r| !TRACE_RELATIONS.contains(&r.as_str()))
         {
-            let (line, column) = at("require");
-            return Err(ConfigError {
-                line,
-                column,
-                message: format!(
-                    "`trace.require` takes implemented, verified and documented, not `{bad}`"
-                ),
-            });
+            return Err(error_at(
+                "require",
+                format!("`trace.require` takes implemented, verified and documented, not `{bad}`"),
+            ));
         }
         if let Some(bad) = raw
             .trace
             .inferred_distance
             .filter(|d| *d > MAX_INFERRED_DISTANCE)
         {
-            let (line, column) = at("inferred_distance");
-            return Err(ConfigError {
-                line,
-                column,
-                message: format!(
+            return Err(error_at(
+                "inferred_distance",
+                format!(
                     "`trace.inferred_distance` is at most {MAX_INFERRED_DISTANCE} (kg follows no longer call chains), not {bad}"
                 ),
-            });
+            ));
         }
         Ok(Config {
             trace: TraceConfig {

@@ -136,7 +136,7 @@ fn parse_against_tree_sitter(files: &[(String, Vec<u8>)]) -> (f64, f64) {
             || FileParser::new(queries),
             |parser, (path, bytes)| {
                 let facts = FileFacts::new(path, FileKind::Code(language(path)), "", 0);
-                parser.parse(facts, bytes, u64::MAX).definitions.len()
+                parser.parse(facts, bytes, u64::MAX, None).definitions.len()
             },
         )
         .sum();

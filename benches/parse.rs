@@ -66,7 +66,7 @@ fn parse_and_extract(c: &mut Criterion) {
             |b, text| {
                 b.iter(|| {
                     let facts = FileFacts::new(path, FileKind::Code(language), "", 0);
-                    parser.parse(facts, text.as_bytes(), u64::MAX)
+                    parser.parse(facts, text.as_bytes(), u64::MAX, None)
                 })
             },
         );
@@ -90,7 +90,7 @@ fn specs(c: &mut Criterion) {
     group.bench_function("kg parse spec (10 criteria)", |b| {
         b.iter(|| {
             let facts = FileFacts::new("specs/feature7.yaml", FileKind::Spec, "", 0);
-            parser.parse(facts, text.as_bytes(), u64::MAX)
+            parser.parse(facts, text.as_bytes(), u64::MAX, None)
         })
     });
     group.finish();

@@ -10,6 +10,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::facts::{FileKind, Language};
+use crate::parse::spec::{FORMATS, SpecFormat};
 
 /// The configuration file's name, at the repository root.
 pub const CONFIG_FILE: &str = "kg.toml";
@@ -47,6 +48,19 @@ struct RawConfig {
     files: RawFiles,
     #[serde(default)]
     trace: RawTrace,
+    /// Per spec format: `false` turns it off, a list of globs moves its files.
+    #[serde(default)]
+    formats: std::collections::BTreeMap<String, FormatSetting>,
+}
+
+/// What `kg.toml` says of one spec format under `[formats]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FormatSetting {
+    /// `spec-kit = false` turns the format off; `true` leaves it as shipped.
+    On(bool),
+    /// `kiro = ["docs/kiro/*/requirements.md"]`: the files it claims instead of its own.
+    Paths(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +111,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct FileRules {
     specs: GlobSet,
+    /// The spec formats that are on, in `FORMATS` order, with the files each claims.
+    formats: Vec<(&'static SpecFormat, GlobSet)>,
     docs: GlobSet,
     tests: GlobSet,
     exclude: GlobSet,
@@ -170,6 +186,37 @@ impl Config {
                 ),
             ));
         }
+        if let Some(unknown) = raw
+            .formats
+            .keys()
+            .find(|name| !FORMATS.iter().any(|f| f.name == name.as_str()))
+        {
+            let names: Vec<&str> = FORMATS.iter().map(|f| f.name).collect();
+            return Err(error_at(
+                unknown,
+                format!(
+                    "`formats.{unknown}` is not a spec format kg reads (it reads {})",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let mut formats = Vec::new();
+        for format in FORMATS {
+            let paths = match raw.formats.get(format.name) {
+                Some(FormatSetting::On(false)) => continue,
+                Some(FormatSetting::Paths(paths)) => paths.clone(),
+                Some(FormatSetting::On(true)) | None => {
+                    format.paths.iter().map(|p| (*p).to_owned()).collect()
+                }
+            };
+            let claims = glob_set(&paths).map_err(|message| error_at(format.name, message))?;
+            formats.push((format, paths, claims));
+        }
+        let claimed: Vec<&str> = formats
+            .iter()
+            .flat_map(|(_, paths, _)| paths.iter().map(String::as_str))
+            .collect();
+        let specs = set("specs", raw.files.specs, &claimed)?;
         Ok(Config {
             trace: TraceConfig {
                 require: raw.trace.require,
@@ -178,11 +225,11 @@ impl Config {
             },
             base: raw.base,
             rules: FileRules {
-                specs: set(
-                    "specs",
-                    raw.files.specs,
-                    &crate::parse::spec::default_paths(),
-                )?,
+                specs,
+                formats: formats
+                    .into_iter()
+                    .map(|(format, _, claims)| (format, claims))
+                    .collect(),
                 docs: set("docs", raw.files.docs, DEFAULT_DOCS)?,
                 tests: set("tests", raw.files.tests, DEFAULT_TESTS)?,
                 exclude: set("exclude", raw.files.exclude, DEFAULT_EXCLUDE)?,
@@ -234,6 +281,15 @@ impl FileRules {
             return Some(FileKind::Code(language));
         }
         self.docs.is_match(path).then_some(FileKind::Doc)
+    }
+
+    /// The format that reads the spec file `path`: the first format that is on and claims it,
+    /// else kg's own YAML (a file `files.specs` names that no format claims).
+    pub fn spec_format(&self, path: &str) -> &'static SpecFormat {
+        self.formats
+            .iter()
+            .find(|(_, claims)| claims.is_match(path))
+            .map_or(&FORMATS[0], |(format, _)| format)
     }
 
     /// Whether everything in `path` counts as a test.
@@ -299,6 +355,48 @@ mod tests {
         assert_eq!(config.rules.classify("specs/a.yaml"), None);
         assert_eq!(config.rules.classify("fixtures/x/src/a.rs"), None);
         assert_eq!(config.rules.max_file_size, 10);
+    }
+
+    #[test]
+    fn kg_toml_turns_formats_off_and_moves_their_files() {
+        let rules = Config::default().rules;
+        assert_eq!(rules.spec_format("specs/001-a/spec.md").name, "spec-kit");
+        assert_eq!(
+            rules.spec_format(".kiro/specs/a/requirements.md").name,
+            "kiro"
+        );
+        assert_eq!(
+            rules.spec_format("openspec/specs/auth/spec.md").name,
+            "openspec"
+        );
+        let config = Config::parse(
+            "[formats]\nspec-kit = false\nkiro = [\"docs/kiro/*/requirements.md\"]\nopenspec = true\n",
+        )
+        .unwrap();
+        let rules = config.rules;
+        assert_eq!(rules.classify("specs/001-a/spec.md"), Some(FileKind::Doc));
+        assert_eq!(
+            rules.classify(".kiro/specs/a/requirements.md"),
+            Some(FileKind::Doc)
+        );
+        assert_eq!(
+            rules.classify("docs/kiro/a/requirements.md"),
+            Some(FileKind::Spec)
+        );
+        assert_eq!(
+            rules.spec_format("docs/kiro/a/requirements.md").name,
+            "kiro"
+        );
+        assert_eq!(
+            rules.classify("openspec/specs/auth/spec.md"),
+            Some(FileKind::Spec)
+        );
+        assert_eq!(rules.classify("specs/a.yaml"), Some(FileKind::Spec));
+        let err = Config::parse("[formats]\nspeckit = false\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec)"
+        );
     }
 
     #[test]

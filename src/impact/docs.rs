@@ -77,6 +77,7 @@ pub(super) fn named_in_docs(
             FileFacts::new(path, FileKind::Doc, "", text.len() as u64),
             text.as_bytes(),
             context.config.rules.max_file_size,
+            None,
         );
         let units = units(&facts, text);
         let mut seen = BTreeSet::new();

@@ -287,7 +287,8 @@ pub fn analyze(
                 is_test_file: is_test,
                 ..facts
             };
-            facts = parser.parse(facts, text.as_bytes(), rules.max_file_size);
+            let format = (kind == FileKind::Spec).then(|| rules.spec_format(path));
+            facts = parser.parse(facts, text.as_bytes(), rules.max_file_size, format);
             Some(facts)
         };
         let old = parse(change.old_path.as_ref(), change.old_text.as_ref());

@@ -41,13 +41,7 @@ pub(super) fn full(
     let _purge = EagerPurge::new();
     let selected: Vec<&Selected> = snapshot.selected.iter().collect();
     let stage = stages.start("parse", "files", Some(selected.len() as u64));
-    let (mut all, parsed) = parse_files(
-        repo,
-        cache,
-        &selected,
-        snapshot.config.rules.max_file_size,
-        &stage,
-    )?;
+    let (mut all, parsed) = parse_files(repo, cache, &selected, &snapshot.config.rules, &stage)?;
     stage.finish(selected.len() as u64);
     let stage = stages.start("history walk", "commits", None);
     let history = repo.history(snapshot.head, None, &stage)?;

@@ -272,8 +272,14 @@ pub(super) fn read_lineage(
     Ok(lineage)
 }
 
-/// A blob read as a kind of file: the key of parsed facts.
-pub(super) type BlobKey = (ObjectId, FileKind, bool);
+/// A blob read as a kind of file, in a test file or not, and for a spec at its path (the
+/// Markdown formats name a feature by its directory): the key of parsed facts.
+pub(super) type BlobKey = (ObjectId, FileKind, bool, Option<String>);
+
+pub(super) fn blob_key(blob: ObjectId, kind: FileKind, is_test: bool, path: &str) -> BlobKey {
+    let path = (kind == FileKind::Spec).then(|| path.to_owned());
+    (blob, kind, is_test, path)
+}
 
 /// The facts of the blobs the history of `commits` needs: every version of every spec file, and
 /// what commits with trailers changed (to find the definitions they changed), parsed once per
@@ -301,7 +307,7 @@ pub(super) fn history_facts(
             };
             for blob in blobs.into_iter().flatten() {
                 wanted
-                    .entry((blob, kind, is_test))
+                    .entry(blob_key(blob, kind, is_test, &change.path))
                     .or_insert_with(|| Selected {
                         file: TreeFile {
                             path: change.path.clone(),
@@ -315,7 +321,7 @@ pub(super) fn history_facts(
         }
     }
     let list: Vec<&Selected> = wanted.values().collect();
-    let (facts, _) = parse_files(repo, cache, &list, rules.max_file_size, tick)?;
+    let (facts, _) = parse_files(repo, cache, &list, rules, tick)?;
     Ok(wanted.into_keys().zip(facts).collect())
 }
 
@@ -347,7 +353,12 @@ pub(super) fn history_quads(
                         }
                         let features = |blob: Option<ObjectId>| {
                             blob.and_then(|b| {
-                                by_key.get(&(b, FileKind::Spec, rules.is_test_file(&change.path)))
+                                by_key.get(&blob_key(
+                                    b,
+                                    FileKind::Spec,
+                                    rules.is_test_file(&change.path),
+                                    &change.path,
+                                ))
                             })
                             .map(|f| f.features.clone())
                             .unwrap_or_default()
@@ -408,7 +419,8 @@ pub(super) fn trailer_links(
         let (Some(after), Some(kind)) = (change.after, rules.classify(&change.path)) else {
             continue;
         };
-        let Some(facts) = by_key.get(&(after, kind, rules.is_test_file(&change.path))) else {
+        let key = blob_key(after, kind, rules.is_test_file(&change.path), &change.path);
+        let Some(facts) = by_key.get(&key) else {
             continue;
         };
         if facts.skipped || kind == FileKind::Spec {

@@ -55,7 +55,7 @@ pub(super) fn incremental(
         })
         .collect();
     let stage = stages.start("parse", "files", Some(needed.len() as u64));
-    let (mut facts, parsed) = parse_files(repo, cache, &needed, rules.max_file_size, &stage)?;
+    let (mut facts, parsed) = parse_files(repo, cache, &needed, rules, &stage)?;
     stage.finish(needed.len() as u64);
     let specs = resolve_specs(&mut facts);
     let context = Context {
@@ -151,7 +151,7 @@ pub(super) fn incremental(
         repo,
         cache,
         &old_code.iter().collect::<Vec<_>>(),
-        rules.max_file_size,
+        rules,
         &(),
     )?;
     let old_input = call_graph_input(&old_facts.iter().collect::<Vec<_>>(), &snapshot.iris);

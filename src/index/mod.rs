@@ -14,7 +14,7 @@ use gix::ObjectId;
 use oxigraph::model::{Quad, Term};
 use rayon::prelude::*;
 
-use crate::config::{CONFIG_FILE, Config, ConfigError};
+use crate::config::{CONFIG_FILE, Config, ConfigError, FileRules};
 use crate::facts::{
     DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
 };
@@ -23,6 +23,7 @@ use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::link::calls::{self, CallSite, Callable};
 use crate::link::history::{ItemChange, Lineage, changed_lines, diff_items};
+use crate::parse::spec::SpecFormat;
 use crate::parse::{CodeQueries, FileParser};
 use crate::progress::{StageTime, Stages, Tick};
 use crate::query::{iri_values, literal_values};
@@ -242,7 +243,7 @@ fn parse_files(
     repo: &Repo,
     cache: &FactsCache,
     files: &[&Selected],
-    max_size: u64,
+    rules: &FileRules,
     tick: &dyn Tick,
 ) -> Result<(Vec<FileFacts>, usize), IndexError> {
     let queries = CodeQueries::shared();
@@ -254,7 +255,9 @@ fn parse_files(
             || (repo.blob_reader(), FileParser::new(queries)),
             |(reader, parser), selected| -> Result<FileFacts, GitError> {
                 tick.inc(1);
-                let key = cache_key(selected);
+                let format = (selected.kind == FileKind::Spec)
+                    .then(|| rules.spec_format(&selected.file.path));
+                let key = cache_key(selected, format);
                 if let Some(facts) = cache.get(&key) {
                     return Ok(at_path(facts, &selected.file.path));
                 }
@@ -268,7 +271,7 @@ fn parse_files(
                     bytes.len() as u64,
                 );
                 facts.is_test_file = selected.is_test;
-                let facts = parser.parse(facts, &bytes, max_size);
+                let facts = parser.parse(facts, &bytes, rules.max_file_size, format);
                 cache.put(key, &facts);
                 Ok(facts)
             },
@@ -278,10 +281,17 @@ fn parse_files(
 }
 
 /// The cache key of a blob read as a given kind (the same bytes mean different facts as a spec
-/// or as code, in a test file or not).
-fn cache_key(selected: &Selected) -> String {
+/// or as code, in a test file or not). A spec's key also holds its format and its path, since the
+/// Markdown formats name a feature by its directory.
+fn cache_key(selected: &Selected, format: Option<&SpecFormat>) -> String {
     let kind = match selected.kind {
-        FileKind::Spec => "spec",
+        FileKind::Spec => {
+            let format = format.map_or("", |f| f.name);
+            return format!(
+                "{}-spec-{format}:{}",
+                selected.file.blob, selected.file.path
+            );
+        }
         FileKind::Doc => "doc",
         FileKind::Code(Language::Rust) => "rust",
         FileKind::Code(Language::TypeScript) => "ts",

@@ -29,8 +29,15 @@ impl<'q> FileParser<'q> {
     }
 
     // implements: index/bad-input
-    /// Parses one file. `facts` comes with path, kind, blob and test-file flag set.
-    pub fn parse(&mut self, mut facts: FileFacts, bytes: &[u8], max_size: u64) -> FileFacts {
+    /// Parses one file. `facts` comes with path, kind, blob and test-file flag set; a spec is
+    /// read with `format` (kg's own YAML when `None`).
+    pub fn parse(
+        &mut self,
+        mut facts: FileFacts,
+        bytes: &[u8],
+        max_size: u64,
+        format: Option<&spec::SpecFormat>,
+    ) -> FileFacts {
         if bytes.len() as u64 > max_size {
             facts.skipped = true;
             let message = format!(
@@ -65,7 +72,7 @@ impl<'q> FileParser<'q> {
         };
         facts.lines = LineIndex::new(&text).count();
         match facts.kind {
-            FileKind::Spec => spec::parse(&text, &mut facts),
+            FileKind::Spec => (format.unwrap_or(&spec::FORMATS[0]).parse)(&text, &mut facts),
             FileKind::Doc => markdown::parse_markdown(&text, self.syntax, &mut facts),
             FileKind::Code(language) => self.code.parse(language, &text, self.syntax, &mut facts),
         }

@@ -10,16 +10,12 @@
 
 // implements: index/specs
 
-use std::collections::HashMap;
-
-use super::markdown::{add, finish, heading, is_fence, new_feature, numbered, plain};
+use super::markdown::{Reader, heading, is_fence, numbered, plain};
 use crate::facts::FileFacts;
 
 /// Parses a Kiro requirements document and adds its feature, items and diagnostics to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
-    let mut feature = new_feature(&facts.path);
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut diagnostics: Vec<(u32, String)> = Vec::new();
+    let mut reader = Reader::new(&facts.path);
     // The requirement the lines stand in, and whether its criteria list has begun.
     let mut requirement: Option<String> = None;
     let mut in_criteria = false;
@@ -38,7 +34,10 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         if let Some((level, title)) = heading(trimmed) {
             match level {
                 1 => {
-                    feature.description.get_or_insert_with(|| title.to_owned());
+                    reader
+                        .feature
+                        .description
+                        .get_or_insert_with(|| title.to_owned());
                     requirement = None;
                     in_criteria = false;
                 }
@@ -51,15 +50,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     requirement = requirement_number(title);
                     if let Some(id) = &requirement {
                         let text = requirement_text(title, &lines[n + 1..]);
-                        add(
-                            &mut feature,
-                            &mut seen,
-                            &mut diagnostics,
-                            id.clone(),
-                            "requirement",
-                            text,
-                            number,
-                        );
+                        reader.add(id.clone(), "requirement", text, number);
                     }
                 }
                 _ => in_criteria = true,
@@ -70,28 +61,15 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
             continue;
         };
         match (&requirement, in_criteria) {
-            (Some(id), true) => add(
-                &mut feature,
-                &mut seen,
-                &mut diagnostics,
-                format!("{id}.{m}"),
-                "acceptance-criterion",
-                text,
-                number,
+            (Some(id), true) => {
+                reader.add(format!("{id}.{m}"), "acceptance-criterion", text, number);
+            }
+            (None, true) => reader.warn(number, "an acceptance criterion outside any requirement; it was not read (put it under a `### Requirement N` heading)".to_owned(),
             ),
-            (None, true) => diagnostics.push((
-                number,
-                "an acceptance criterion outside any requirement; it was not read (put it under a `### Requirement N` heading)".to_owned(),
-            )),
             _ => {}
         }
     }
-    finish(
-        facts,
-        feature,
-        diagnostics,
-        "a Kiro requirements document with no requirements",
-    );
+    reader.finish(facts, "a Kiro requirements document with no requirements");
 }
 
 /// The number a requirement heading carries: `Requirement 3: Export` and `要件 3` are `3`.
@@ -137,26 +115,10 @@ fn requirement_text(title: &str, after: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::FileKind;
-    use crate::parse::spec::markdown::diagnostic_lines;
+    use crate::parse::spec::markdown::{diagnostic_lines, item_lines as items, read_as};
 
     fn read(text: &str) -> FileFacts {
-        let mut facts = FileFacts::new(
-            ".kiro/specs/export-csv/requirements.md",
-            FileKind::Spec,
-            "0",
-            text.len() as u64,
-        );
-        parse(text, &mut facts);
-        facts
-    }
-
-    fn items(facts: &FileFacts) -> Vec<String> {
-        facts.features[0]
-            .items
-            .iter()
-            .map(|i| format!("{}:{} | {}", i.line, i.local_id, i.text))
-            .collect()
+        read_as(parse, ".kiro/specs/export-csv/requirements.md", text)
     }
 
     // verifies: index/specs
@@ -168,11 +130,11 @@ mod tests {
         assert_eq!(
             items(&facts),
             vec![
-                "9:1 | Export: As an analyst, I want a CSV export, so that I can use a spreadsheet",
-                "15:1.1 | WHEN the user clicks export THEN the system SHALL download a CSV file",
-                "16:1.2 | IF the table is empty THEN the system SHALL export the header only",
-                "18:2 | As an admin, I want exports logged",
-                "24:2.1 | WHEN an export completes THEN the system SHALL log who made it",
+                "9:1 requirement | Export: As an analyst, I want a CSV export, so that I can use a spreadsheet",
+                "15:1.1 acceptance-criterion | WHEN the user clicks export THEN the system SHALL download a CSV file",
+                "16:1.2 acceptance-criterion | IF the table is empty THEN the system SHALL export the header only",
+                "18:2 requirement | As an admin, I want exports logged",
+                "24:2.1 acceptance-criterion | WHEN an export completes THEN the system SHALL log who made it",
             ]
         );
         assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
@@ -184,8 +146,8 @@ mod tests {
         assert_eq!(
             items(&read(text)),
             vec![
-                "5:1 | エクスポート: 分析者として、CSV を出力したい",
-                "11:1.1 | WHEN ユーザーが出力を押す THEN システムは CSV を返す SHALL",
+                "5:1 requirement | エクスポート: 分析者として、CSV を出力したい",
+                "11:1.1 acceptance-criterion | WHEN ユーザーが出力を押す THEN システムは CSV を返す SHALL",
             ]
         );
     }

@@ -34,49 +34,6 @@ pub(super) fn plain(text: &str) -> String {
     text.replace("**", "")
 }
 
-/// Adds an item, or reports one that repeats an id.
-pub(super) fn add(
-    feature: &mut Feature,
-    seen: &mut HashMap<String, u32>,
-    diagnostics: &mut Vec<(u32, String)>,
-    id: String,
-    kind: &str,
-    text: String,
-    line: u32,
-) {
-    if let Some(first) = seen.get(&id) {
-        diagnostics.push((
-            line,
-            format!("`{id}` is declared again (first at line {first}); this one was not read"),
-        ));
-        return;
-    }
-    seen.insert(id.clone(), line);
-    let mut extra = BTreeMap::from([("kind".to_owned(), kind.to_owned())]);
-    if let Some(question) = open_question(&text) {
-        extra.insert("open_question".to_owned(), question);
-    }
-    let item_kind = match kind {
-        "non-functional-requirement" => ItemKind::Nfr {
-            category: "nfr".to_owned(),
-        },
-        "success-criterion" => ItemKind::Nfr {
-            category: "success".to_owned(),
-        },
-        _ => ItemKind::Acceptance,
-    };
-    let position = feature.items.len() as u32 + 1;
-    feature.items.push(SpecItem {
-        local_id: id,
-        explicit_id: true,
-        kind: item_kind,
-        text,
-        position,
-        line,
-        extra,
-    });
-}
-
 /// The question in `[NEEDS CLARIFICATION: ...]`.
 pub(super) fn open_question(text: &str) -> Option<String> {
     let start = text.find("[NEEDS CLARIFICATION")?;
@@ -85,44 +42,117 @@ pub(super) fn open_question(text: &str) -> Option<String> {
     Some(rest[..end].trim_start_matches(':').trim().to_owned())
 }
 
-/// The feature a Markdown spec file declares: named by its directory, its items to come.
-pub(super) fn new_feature(path: &str) -> Feature {
-    Feature {
-        name: feature_name(path),
-        line: 1,
-        spec_version: None,
-        owner: None,
-        description: None,
-        items: Vec::new(),
-        dependencies: Vec::new(),
-        extra: BTreeMap::new(),
-    }
+/// A Markdown spec being read: the feature its file declares (named by its directory), the ids
+/// declared so far, and the diagnostics, each at its line.
+pub(super) struct Reader {
+    pub(super) feature: Feature,
+    seen: HashMap<String, u32>,
+    diagnostics: Vec<(u32, String)>,
 }
 
-/// Adds the feature and the diagnostics to the file's facts; a feature with no items is one
-/// more diagnostic, `empty`.
-pub(super) fn finish(
-    facts: &mut FileFacts,
-    feature: Feature,
-    mut diagnostics: Vec<(u32, String)>,
-    empty: &str,
-) {
-    if feature.items.is_empty() {
-        diagnostics.push((1, empty.to_owned()));
+impl Reader {
+    pub(super) fn new(path: &str) -> Self {
+        Reader {
+            feature: Feature {
+                name: feature_name(path),
+                line: 1,
+                spec_version: None,
+                owner: None,
+                description: None,
+                items: Vec::new(),
+                dependencies: Vec::new(),
+                extra: BTreeMap::new(),
+            },
+            seen: HashMap::new(),
+            diagnostics: Vec::new(),
+        }
     }
-    for (line, message) in diagnostics {
-        facts.diagnostic(
-            Severity::Warning,
-            Some(Position { line, column: 1 }),
-            message,
-        );
+
+    /// Adds an item and returns true, or reports one that repeats an id and returns false.
+    pub(super) fn add(&mut self, id: String, kind: &str, text: String, line: u32) -> bool {
+        if let Some(first) = self.seen.get(&id) {
+            self.warn(
+                line,
+                format!("`{id}` is declared again (first at line {first}); this one was not read"),
+            );
+            return false;
+        }
+        self.seen.insert(id.clone(), line);
+        let mut extra = BTreeMap::from([("kind".to_owned(), kind.to_owned())]);
+        if let Some(question) = open_question(&text) {
+            extra.insert("open_question".to_owned(), question);
+        }
+        let item_kind = match kind {
+            "non-functional-requirement" => ItemKind::Nfr {
+                category: "nfr".to_owned(),
+            },
+            "success-criterion" => ItemKind::Nfr {
+                category: "success".to_owned(),
+            },
+            _ => ItemKind::Acceptance,
+        };
+        let position = self.feature.items.len() as u32 + 1;
+        self.feature.items.push(SpecItem {
+            local_id: id,
+            explicit_id: true,
+            kind: item_kind,
+            text,
+            position,
+            line,
+            extra,
+        });
+        true
     }
-    facts.features.push(feature);
+
+    /// Whether `id` is declared already.
+    pub(super) fn declared(&self, id: &str) -> bool {
+        self.seen.contains_key(id)
+    }
+
+    /// A diagnostic (a warning) at `line`.
+    pub(super) fn warn(&mut self, line: u32, message: impl Into<String>) {
+        self.diagnostics.push((line, message.into()));
+    }
+
+    /// Adds the feature and the diagnostics to the file's facts; a feature with no items is one
+    /// more diagnostic, `empty`.
+    pub(super) fn finish(mut self, facts: &mut FileFacts, empty: &str) {
+        if self.feature.items.is_empty() {
+            self.warn(1, empty);
+        }
+        for (line, message) in self.diagnostics {
+            facts.diagnostic(
+                Severity::Warning,
+                Some(Position { line, column: 1 }),
+                message,
+            );
+        }
+        facts.features.push(self.feature);
+    }
 }
 
 /// Whether `line` opens or closes a fenced code block.
 pub(super) fn is_fence(line: &str) -> bool {
     line.starts_with("```") || line.starts_with("~~~")
+}
+
+/// `text` read by `parse` as the file at `path`, for tests.
+#[cfg(test)]
+pub(super) fn read_as(parse: fn(&str, &mut FileFacts), path: &str, text: &str) -> FileFacts {
+    let kind = crate::facts::FileKind::Spec;
+    let mut facts = FileFacts::new(path, kind, "0", text.len() as u64);
+    parse(text, &mut facts);
+    facts
+}
+
+/// Each item of the file's feature as `line:id kind | text`, for tests.
+#[cfg(test)]
+pub(super) fn item_lines(facts: &FileFacts) -> Vec<String> {
+    facts.features[0]
+        .items
+        .iter()
+        .map(|i| format!("{}:{} {} | {}", i.line, i.local_id, i.extra["kind"], i.text))
+        .collect()
 }
 
 /// Each diagnostic as `line: message`, for tests.

@@ -9,9 +9,7 @@
 
 // implements: index/specs
 
-use std::collections::HashMap;
-
-use super::markdown::{add, finish, heading, is_fence, new_feature, numbered, plain};
+use super::markdown::{Reader, heading, is_fence, numbered, plain};
 use crate::facts::FileFacts;
 
 /// Which part of the spec a line stands in, by its headings.
@@ -28,13 +26,11 @@ enum Section {
 
 /// Parses a Spec Kit spec and adds its feature, items and diagnostics to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
-    let mut feature = new_feature(&facts.path);
+    let mut reader = Reader::new(&facts.path);
     let mut section = Section::Other;
     let mut in_fence = false;
     // In a story, after its "Acceptance Scenarios" label: numbered lines are its scenarios.
     let mut in_scenarios = false;
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut diagnostics: Vec<(u32, String)> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut n = 0;
     while n < lines.len() {
@@ -57,7 +53,10 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                         .strip_prefix("Feature Specification:")
                         .unwrap_or(title)
                         .trim();
-                    feature.description.get_or_insert_with(|| title.to_owned());
+                    reader
+                        .feature
+                        .description
+                        .get_or_insert_with(|| title.to_owned());
                     section = Section::Other;
                 }
                 2 => section = top_section(title),
@@ -66,27 +65,11 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     if let Some(story) = story_number(title) {
                         section = Section::Story(story);
                         let text = story_text(title, &lines[n..]);
-                        add(
-                            &mut feature,
-                            &mut seen,
-                            &mut diagnostics,
-                            format!("US{story}"),
-                            "user-story",
-                            text,
-                            number,
-                        );
+                        reader.add(format!("US{story}"), "user-story", text, number);
                     } else if lower.starts_with("primary user story") {
                         section = Section::Story(1);
                         let text = story_text("", &lines[n..]);
-                        add(
-                            &mut feature,
-                            &mut seen,
-                            &mut diagnostics,
-                            "US1".to_owned(),
-                            "user-story",
-                            text,
-                            number,
-                        );
+                        reader.add("US1".to_owned(), "user-story", text, number);
                     } else if lower.starts_with("acceptance scenarios") {
                         section = Section::Scenarios;
                         in_scenarios = true;
@@ -101,10 +84,8 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         if trimmed.replace('*', "").trim_end_matches(':').trim() == "Acceptance Scenarios" {
             in_scenarios = true;
             if !matches!(section, Section::Story(_)) {
-                diagnostics.push((
-                    number,
-                    "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
-                ));
+                reader.warn(number, "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
+                );
                 in_scenarios = false;
             }
             continue;
@@ -114,12 +95,10 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         let story = match section {
             _ if scenario.is_none() => None,
             Section::Story(story) if in_scenarios => Some(story),
-            Section::Scenarios if seen.contains_key("US1") => Some(1),
+            Section::Scenarios if reader.declared("US1") => Some(1),
             Section::Scenarios => {
-                diagnostics.push((
-                    number,
-                    "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
-                ));
+                reader.warn(number, "acceptance scenarios outside any user story; they were not read (put them under a `### User Story N` heading)".to_owned(),
+                );
                 section = Section::Other;
                 continue;
             }
@@ -127,10 +106,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         };
         if let Some(story) = story {
             if let Some((k, text)) = scenario {
-                add(
-                    &mut feature,
-                    &mut seen,
-                    &mut diagnostics,
+                reader.add(
                     format!("US{story}/AC{k}"),
                     "acceptance-scenario",
                     text,
@@ -150,23 +126,13 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     (Section::SuccessCriteria, "SC") => "success-criterion",
                     _ => continue,
                 };
-                add(
-                    &mut feature,
-                    &mut seen,
-                    &mut diagnostics,
-                    id,
-                    kind,
-                    text,
-                    number,
-                );
+                reader.add(id, kind, text, number);
             }
             _ => {}
         }
     }
-    finish(
+    reader.finish(
         facts,
-        feature,
-        diagnostics,
         "a Spec Kit spec with no user stories, requirements or success criteria",
     );
 }
@@ -239,26 +205,10 @@ fn id_prefix(id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::FileKind;
-    use crate::parse::spec::markdown::diagnostic_lines;
+    use crate::parse::spec::markdown::{diagnostic_lines, item_lines as items, read_as};
 
     fn read(text: &str) -> FileFacts {
-        let mut facts = FileFacts::new(
-            "specs/001-photo-albums/spec.md",
-            FileKind::Spec,
-            "0",
-            text.len() as u64,
-        );
-        parse(text, &mut facts);
-        facts
-    }
-
-    fn items(facts: &FileFacts) -> Vec<String> {
-        facts.features[0]
-            .items
-            .iter()
-            .map(|i| format!("{}:{} {} | {}", i.line, i.local_id, i.extra["kind"], i.text))
-            .collect()
+        read_as(parse, "specs/001-photo-albums/spec.md", text)
     }
 
     // verifies: index/specs

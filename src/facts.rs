@@ -259,6 +259,28 @@ pub struct Reference {
     pub relation: Relation,
     pub anchor: Anchor,
     pub position: Position,
+    /// True when the id is a spec format's own (`FR-003`, `T012`, `1.2`), written without its
+    /// feature: which feature it names is decided once all specs are known (`link::ids`).
+    #[serde(default)]
+    pub local: bool,
+}
+
+/// A task from a spec format's task list (`- [x] T012 [US1] ...`, `- [ ] 2.1 ...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// The feature whose task list holds it.
+    pub feature: String,
+    /// The id as written: `T012`, `2.1`.
+    pub id: String,
+    pub text: String,
+    pub done: bool,
+    pub line: u32,
+    /// The ids of the feature's items it serves, as written and expanded (`US1`, `FR-003`, `1.1`).
+    pub items: Vec<String>,
+    /// The ids of the tasks it depends on.
+    pub depends: Vec<String>,
+    /// The repository paths it names (`src/sync/queue.rs`).
+    pub paths: Vec<String>,
 }
 
 /// An id that a doc names in its prose without a marker: weaker evidence than a reference.
@@ -361,6 +383,9 @@ pub struct FileFacts {
     /// What a code file imports, for call resolution.
     #[serde(default)]
     pub imports: Vec<Import>,
+    /// The tasks of a task list.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -381,6 +406,7 @@ impl FileFacts {
             mentions: Vec::new(),
             calls: Vec::new(),
             imports: Vec::new(),
+            tasks: Vec::new(),
             diagnostics: Vec::new(),
         }
     }

@@ -8,16 +8,17 @@
 pub mod history;
 pub mod vocab;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
 
-use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation};
+use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation, Task};
+use crate::link::ids::{Resolution, Resolver};
 use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
 
 /// The version of the graph's shape and of the facts kg extracts. A store written with another
 /// format is rebuilt, and facts cached by another are not read.
-pub const INDEX_FORMAT: i64 = 8;
+pub const INDEX_FORMAT: i64 = 9;
 
 /// Mints the IRIs of one repository's resources.
 #[derive(Debug, Clone)]
@@ -78,6 +79,11 @@ impl Iris {
 
     pub fn requirement(&self, id: &str) -> NamedNode {
         self.node(&format!("req/{}", encode(id)))
+    }
+
+    /// A task, by its full id (`002-sync/T012`).
+    pub fn task(&self, id: &str) -> NamedNode {
+        self.node(&format!("task/{}", encode(id)))
     }
 
     pub fn commit(&self, id: &str) -> NamedNode {
@@ -205,8 +211,9 @@ fn network_remote_base(url: &str) -> Option<String> {
 /// What graph building needs to know about the whole repository.
 pub struct Context<'a> {
     pub iris: &'a Iris,
-    /// Every feature and item id defined by some spec, for keeping only real mentions.
-    pub known_ids: &'a HashSet<String>,
+    /// Every feature, item and task id defined by some spec: what references name, and which
+    /// mentions are real.
+    pub ids: &'a Resolver,
 }
 
 struct GraphWriter {
@@ -311,9 +318,23 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
     }
 
     for reference in &facts.references {
+        let resolution = context.ids.resolve(&facts.path, reference);
+        // The full id the reference names and the items it links: a task links its items.
+        let (target_id, items) = match &resolution {
+            Resolution::Item(id) => (id.clone(), vec![id.clone()]),
+            Resolution::Task { task, items } => (task.clone(), items.clone()),
+            Resolution::Ambiguous(_) => (reference.target.clone(), Vec::new()),
+            Resolution::Unknown { report: false } => continue,
+            // A dangling full id stays linked to the IRI it names; a local one names none.
+            Resolution::Unknown { report: true } if reference.local => {
+                (reference.target.clone(), Vec::new())
+            }
+            Resolution::Unknown { report: true } => {
+                (reference.target.clone(), vec![reference.target.clone()])
+            }
+        };
         let node = reference_node(&file, reference.position);
         let source = anchor(reference.anchor);
-        let target = iris.requirement(&reference.target);
         let link = match reference.relation {
             Relation::Implements => oslc_rm::IMPLEMENTED_BY,
             Relation::Verifies => oslc_rm::VALIDATED_BY,
@@ -321,8 +342,23 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         };
         w.types(&node, &[kg::REFERENCE]);
         w.add(&node, kg::SOURCE, source.clone());
-        w.add(&node, kg::TARGET, target.clone());
-        w.text(&node, kg::TARGET_ID, &reference.target);
+        match &resolution {
+            Resolution::Task { task, .. } => w.add(&node, kg::TARGET, iris.task(task)),
+            Resolution::Ambiguous(candidates) => {
+                for candidate in candidates {
+                    w.text(&node, kg::CANDIDATE, candidate);
+                }
+            }
+            _ => {
+                for item in &items {
+                    w.add(&node, kg::TARGET, iris.requirement(item));
+                }
+            }
+        }
+        w.text(&node, kg::TARGET_ID, &target_id);
+        if reference.local {
+            w.text(&node, kg::WRITTEN_ID, &reference.target);
+        }
         w.text(&node, kg::MARKER, reference.marker.marker());
         w.add(&node, kg::RELATION, link.into_owned());
         w.position(
@@ -331,11 +367,17 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
             reference.position.line,
             reference.position.column,
         );
-        w.add(&target, link, source);
+        for item in &items {
+            w.add(&iris.requirement(item), link, source.clone());
+        }
+    }
+
+    for task in &facts.tasks {
+        write_task(&mut w, task, &file, iris);
     }
 
     for mention in &facts.mentions {
-        if !context.known_ids.contains(&mention.target) {
+        if !context.ids.known_ids().contains(&mention.target) {
             continue;
         }
         let node = NamedNode::new_unchecked(format!(
@@ -359,6 +401,29 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         write_diagnostic(&mut w, &node, diagnostic, &file);
     }
     w.quads
+}
+
+/// A task: its id, text and state, its feature, the items it serves, the tasks it depends on
+/// and the paths it names.
+fn write_task(w: &mut GraphWriter, task: &Task, file: &NamedNode, iris: &Iris) {
+    let full = |id: &str| format!("{}/{id}", task.feature);
+    let node = iris.task(&full(&task.id));
+    w.types(&node, &[kg::TASK]);
+    w.text(&node, dcterms::IDENTIFIER, &task.id);
+    w.text(&node, dcterms::TITLE, &task.text);
+    w.add(&node, kg::DONE, Literal::from(task.done));
+    w.add(&node, kg::FEATURE_PROP, iris.requirement(&task.feature));
+    for item in &task.items {
+        w.add(&node, kg::SERVES, iris.requirement(&full(item)));
+    }
+    for depends in &task.depends {
+        w.add(&node, kg::DEPENDS_ON, iris.task(&full(depends)));
+    }
+    for path in &task.paths {
+        w.text(&node, kg::NAMES_PATH, path);
+    }
+    w.add(&node, kg::IN_FILE, file.clone());
+    w.number(&node, kg::LINE, task.line);
 }
 
 fn write_features(w: &mut GraphWriter, facts: &FileFacts, file: &NamedNode, iris: &Iris) {
@@ -609,16 +674,19 @@ pub fn call_quad(iris: &Iris, edge: &crate::link::calls::CallEdge) -> Quad {
 }
 
 /// The quads of the repository-wide diagnostics graph.
-/// A diagnostic about a dangling reference carries `kg:code "dangling-reference"` and
-/// `kg:about` the reference node.
-pub fn diagnostics_quads(iris: &Iris, diagnostics: &[(Diagnostic, Option<String>)]) -> Vec<Quad> {
+/// A diagnostic about a reference carries its `kg:code` (`dangling-reference`,
+/// `ambiguous-reference`) and `kg:about` the reference node.
+pub fn diagnostics_quads(
+    iris: &Iris,
+    diagnostics: &[(Diagnostic, Option<(String, &str)>)],
+) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.diagnostics_graph());
-    for (n, (diagnostic, reference)) in diagnostics.iter().enumerate() {
+    for (n, (diagnostic, about)) in diagnostics.iter().enumerate() {
         let node =
             NamedNode::new_unchecked(format!("{}#{}", iris.diagnostics_graph().as_str(), n + 1));
         write_diagnostic(&mut w, &node, diagnostic, &iris.file(&diagnostic.path));
-        if let Some(reference) = reference {
-            w.text(&node, kg::CODE, "dangling-reference");
+        if let Some((reference, code)) = about {
+            w.text(&node, kg::CODE, code);
             w.add(
                 &node,
                 kg::ABOUT,

@@ -69,6 +69,7 @@ pub mod kg {
         DOC_SECTION = "DocSection",
         REFERENCE = "Reference",
         MENTION = "Mention",
+        TASK = "Task",
         DIAGNOSTIC = "Diagnostic",
         COMMIT = "Commit",
         FILE_CHANGE = "FileChange",
@@ -119,6 +120,13 @@ pub mod kg {
         MARKER = "marker",
         RELATION = "relation",
         MENTIONED_IN = "mentionedIn",
+        WRITTEN_ID = "writtenId",
+        CANDIDATE = "candidate",
+        // Tasks
+        DONE = "done",
+        SERVES = "serves",
+        DEPENDS_ON = "dependsOn",
+        NAMES_PATH = "namesPath",
         // Diagnostics
         SEVERITY = "severity",
         CODE = "code",

@@ -7,26 +7,23 @@ use super::*;
 pub(super) struct Global {
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) dangling: usize,
+    pub(super) ambiguous: usize,
     /// The bookkeeping graph: the repository and every file's blob.
     pub(super) meta: Vec<Quad>,
     /// The diagnostics and tree graphs, small enough to be replaced whole.
     pub(super) others: Vec<Quad>,
 }
 
-/// Every id that a reference or mention names; the dangling ones are found in Rust against the
-/// known ids, which is much cheaper than a negated pattern over every reference.
-pub(super) const TARGET_IDS: &str = "SELECT ?ref ?id WHERE { ?ref kg:targetId ?id }";
-
-/// The dangling references the last run found.
-pub(super) const DANGLING_BEFORE: &str =
-    "SELECT ?ref WHERE { ?diagnostic kg:code \"dangling-reference\" ; kg:about ?ref }";
+/// The dangling and ambiguous references the last run found.
+pub(super) const DANGLING_BEFORE: &str = "SELECT ?ref WHERE {
+  ?diagnostic kg:code ?code ; kg:about ?ref
+  FILTER(?code IN (\"dangling-reference\", \"ambiguous-reference\"))
+}";
 
 /// How `finish` finds the dangling references.
 pub(super) enum DanglingFrom<'a> {
     /// From the facts of every file (a full build has them all in memory).
     Facts(&'a [FileFacts]),
-    /// Check every reference in the store against the known ids.
-    Scan(&'a Update<'a>),
     /// The ids did not change: the previous ones, plus those in the changed files.
     Carry {
         update: &'a Update<'a>,
@@ -35,43 +32,59 @@ pub(super) enum DanglingFrom<'a> {
     },
 }
 
-/// Where the references in `VALUES ?ref` stand (trailer references stand in no file).
-pub(super) const REFERENCE_DETAILS: &str = "SELECT ?path ?line ?column ?marker ?id ?ref WHERE {
+/// Where the references in `VALUES ?ref` stand (trailer references stand in no file), and the
+/// local id as written.
+pub(super) const REFERENCE_DETAILS: &str =
+    "SELECT ?path ?line ?column ?marker ?id ?ref ?written WHERE {
   ?ref a kg:Reference ; kg:targetId ?id ; kg:marker ?marker ;
        kg:inFile/kg:path ?path ; kg:line ?line ; kg:column ?column .
+  OPTIONAL { ?ref kg:writtenId ?written }
 }";
 
-/// A reference that names an unknown id.
+/// The ids the ambiguous references in `VALUES ?ref` may name.
+pub(super) const REFERENCE_CANDIDATES: &str =
+    "SELECT ?ref ?candidate WHERE { ?ref kg:candidate ?candidate }";
+
+/// A reference that names an unknown id, or a local id that several features define.
 pub(super) struct Dangling {
     pub(super) path: String,
     pub(super) position: Position,
     pub(super) marker: String,
+    /// The id as written.
     pub(super) id: String,
+    /// Whether it is a local id (`FR-003`), written without a marker.
+    pub(super) local: bool,
     /// The reference's node, which the diagnostic is about.
     pub(super) node: String,
+    /// For an ambiguous reference, the ids it may name.
+    pub(super) candidates: Vec<String>,
 }
 
-/// The dangling references written in `files`.
+/// The references written in `files` that name nothing, or nothing for certain.
 pub(super) fn dangling_in<'a>(
     files: impl IntoIterator<Item = &'a FileFacts>,
     iris: &Iris,
-    known_ids: &HashSet<String>,
+    ids: &Resolver,
 ) -> Vec<Dangling> {
     let mut found = Vec::new();
     for facts in files {
         let file = iris.file(&facts.path);
         for reference in &facts.references {
-            if known_ids.contains(&reference.target) {
-                continue;
-            }
+            let candidates = match ids.resolve(&facts.path, reference) {
+                Resolution::Unknown { report: true } => Vec::new(),
+                Resolution::Ambiguous(candidates) => candidates,
+                _ => continue,
+            };
             found.push(Dangling {
                 path: facts.path.clone(),
                 position: reference.position,
                 marker: reference.marker.marker().to_owned(),
                 id: reference.target.clone(),
+                local: reference.local,
                 node: graph::reference_node(&file, reference.position)
                     .as_str()
                     .to_owned(),
+                candidates,
             });
         }
     }
@@ -87,16 +100,26 @@ pub(super) fn stored_dangling(
         return Ok(Vec::new());
     }
     let text = |term: &Option<Term>| cell(term).unwrap_or_default();
-    let rows = update.select(&format!(
-        "{REFERENCE_DETAILS}\nVALUES ?ref {{ {} }}",
-        nodes.join(" ")
-    ))?;
+    let values = format!("VALUES ?ref {{ {} }}", nodes.join(" "));
+    let mut candidates: HashMap<String, Vec<String>> = HashMap::new();
+    for row in update.select(&format!("{REFERENCE_CANDIDATES}\n{values}"))? {
+        if let Some(Term::NamedNode(node)) = &row[0] {
+            candidates
+                .entry(node.as_str().to_owned())
+                .or_default()
+                .push(text(&row[1]));
+        }
+    }
+    let rows = update.select(&format!("{REFERENCE_DETAILS}\n{values}"))?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
             let Some(Term::NamedNode(node)) = &row[5] else {
                 return None;
             };
+            let written = cell(&row[6]);
+            let mut candidates = candidates.remove(node.as_str()).unwrap_or_default();
+            candidates.sort();
             Some(Dangling {
                 path: text(&row[0]),
                 position: Position {
@@ -104,8 +127,10 @@ pub(super) fn stored_dangling(
                     column: text(&row[2]).parse().unwrap_or(0),
                 },
                 marker: text(&row[3]),
-                id: text(&row[4]),
+                local: written.is_some(),
+                id: written.unwrap_or_else(|| text(&row[4])),
                 node: node.as_str().to_owned(),
+                candidates,
             })
         })
         .collect())
@@ -121,24 +146,14 @@ pub(super) fn finish(
     shallow: bool,
     dangling_from: DanglingFrom<'_>,
 ) -> Result<Global, IndexError> {
-    let mut diagnostics: Vec<(Diagnostic, Option<String>)> = snapshot
+    let mut diagnostics: Vec<(Diagnostic, Option<(String, &str)>)> = snapshot
         .diagnostics
         .iter()
         .chain(&specs.diagnostics)
         .map(|d| (d.clone(), None))
         .collect();
-    let text = |term: &Option<Term>| cell(term).unwrap_or_default();
     let found = match dangling_from {
-        DanglingFrom::Facts(all) => dangling_in(all, &snapshot.iris, &specs.known_ids),
-        DanglingFrom::Scan(update) => {
-            let unknown: Vec<String> = update
-                .select(TARGET_IDS)?
-                .into_iter()
-                .filter(|row| !specs.known_ids.contains(&text(&row[1])))
-                .filter_map(|row| row[0].as_ref().map(Term::to_string))
-                .collect();
-            stored_dangling(update, &unknown)?
-        }
+        DanglingFrom::Facts(all) => dangling_in(all, &snapshot.iris, &specs.ids),
         // No spec changed, so the ids are the same: the dangling references are those that were
         // (the ones in changed files are gone from the store and drop out below) and those in
         // the changed files.
@@ -167,30 +182,49 @@ pub(super) fn finish(
             found.extend(dangling_in(
                 changed.iter().copied(),
                 &snapshot.iris,
-                &specs.known_ids,
+                &specs.ids,
             ));
             found
         }
     };
-    let dangling = found.len();
+    let ambiguous = found.iter().filter(|r| !r.candidates.is_empty()).count();
+    let dangling = found.len() - ambiguous;
     for reference in found {
         let id = &reference.id;
-        let feature = id.split('/').next().unwrap_or("");
-        let hint = if id.contains('/') && specs.known_ids.contains(feature) {
-            format!("feature `{feature}` has no item with that id")
+        let written = if reference.local {
+            format!("`{id}`")
         } else {
-            "no spec defines it".to_owned()
+            format!("`{}: {id}`", reference.marker)
+        };
+        let (message, code) = if reference.candidates.is_empty() {
+            let feature = id.split('/').next().unwrap_or("");
+            let hint = if reference.local {
+                "no feature defines it as an item or a task"
+            } else if id.contains('/') && specs.ids.known_ids().contains(feature) {
+                &format!("feature `{feature}` has no item with that id")
+            } else {
+                "no spec defines it"
+            };
+            (
+                format!("dangling reference: {written} names an unknown id ({hint})"),
+                "dangling-reference",
+            )
+        } else {
+            (
+                format!(
+                    "ambiguous reference: {written} may name {}; no link was made (name the feature in the comment: its spec path, such as `specs/<feature>/`, or `Feature: <feature>`)",
+                    reference.candidates.join(" or ")
+                ),
+                "ambiguous-reference",
+            )
         };
         let diagnostic = Diagnostic::new(
             Severity::Warning,
             &reference.path,
             Some(reference.position),
-            format!(
-                "dangling reference: `{}: {id}` names an unknown id ({hint})",
-                reference.marker
-            ),
+            message,
         );
-        diagnostics.push((diagnostic, Some(reference.node)));
+        diagnostics.push((diagnostic, Some((reference.node, code))));
     }
     diagnostics.sort();
     let iris = &snapshot.iris;
@@ -200,6 +234,7 @@ pub(super) fn finish(
     Ok(Global {
         diagnostics: diagnostics.into_iter().map(|(d, _)| d).collect(),
         dangling,
+        ambiguous,
         meta,
         others,
     })

@@ -49,7 +49,7 @@ pub(super) fn full(
     let specs = resolve_specs(&mut all);
     let context = Context {
         iris: &snapshot.iris,
-        known_ids: &specs.known_ids,
+        ids: &specs.ids,
     };
 
     // Quads are built and loaded part by part, so that only one part is in memory; the time
@@ -150,10 +150,11 @@ pub(super) fn full(
         written: all.len(),
         parsed,
         dangling: global.dangling,
+        ambiguous: global.ambiguous,
         quads: quads_loaded,
         ..Summary::default()
     };
-    count(&mut summary, &all, &specs.known_ids);
+    count(&mut summary, &all, &specs.ids);
     summary.diagnostics.extend(global.diagnostics);
     summary.diagnostics.sort();
     Ok(summary)

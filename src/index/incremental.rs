@@ -43,15 +43,14 @@ pub(super) fn incremental(
         .iter()
         .any(|c| rules.classify(&c.path) == Some(FileKind::Spec));
 
-    // Specs are always read (from the cache) since the ids they define decide dangling
-    // references; docs too when a spec changed, for their mentions; the rest only where it changed.
+    // Specs are always read (from the cache) since the ids they define decide what references
+    // name; every file when a spec changed, since what the references in any file resolve to
+    // may have changed with it; else the rest only where it changed.
     let needed: Vec<&Selected> = snapshot
         .selected
         .iter()
         .filter(|s| {
-            s.kind == FileKind::Spec
-                || spec_changed && s.kind == FileKind::Doc
-                || changed.contains(s.file.path.as_str())
+            spec_changed || s.kind == FileKind::Spec || changed.contains(s.file.path.as_str())
         })
         .collect();
     let stage = stages.start("parse", "files", Some(needed.len() as u64));
@@ -60,7 +59,7 @@ pub(super) fn incremental(
     let specs = resolve_specs(&mut facts);
     let context = Context {
         iris: &snapshot.iris,
-        known_ids: &specs.known_ids,
+        ids: &specs.ids,
     };
     // Besides the files that changed, a spec's graph changes when one of its features starts or
     // stops being shadowed by a definition elsewhere, and a doc's graph when an id it mentions
@@ -82,19 +81,25 @@ pub(super) fn incremental(
             .collect();
         let ids: HashSet<String> = before
             .ids
-            .symmetric_difference(&specs.known_ids)
+            .symmetric_difference(&specs.ids.defined())
             .cloned()
             .collect();
         (shadowing, ids)
     } else {
         (HashSet::new(), HashSet::new())
     };
+    // A reference's graph changes with the specs when its id is local (which feature it names
+    // is decided across specs), names a task (whose items may have changed) or names an id that
+    // started or stopped being defined.
+    let resolves_anew =
+        |r: &Reference| r.local || specs.ids.is_task(&r.target) || ids_changed.contains(&r.target);
     let rewrite: Vec<&FileFacts> = facts
         .iter()
         .filter(|f| {
             changed.contains(f.path.as_str())
                 || shadowing_changed.contains(&f.path)
                 || f.mentions.iter().any(|m| ids_changed.contains(&m.target))
+                || spec_changed && f.references.iter().any(resolves_anew)
         })
         .collect();
     let mut remove: Vec<_> = changes
@@ -183,7 +188,7 @@ pub(super) fn incremental(
         .filter(|f| changed.contains(f.path.as_str()))
         .collect();
     let dangling_from = if spec_changed {
-        DanglingFrom::Scan(&update)
+        DanglingFrom::Facts(&facts)
     } else {
         DanglingFrom::Carry {
             update: &update,
@@ -233,10 +238,11 @@ pub(super) fn incremental(
         written: rewritten.len(),
         parsed,
         dangling: global.dangling,
+        ambiguous: global.ambiguous,
         quads: written + global_quads,
         ..Summary::default()
     };
-    count(&mut summary, &rewritten, &specs.known_ids);
+    count(&mut summary, &rewritten, &specs.ids);
     summary.diagnostics.extend(global.diagnostics);
     summary.diagnostics.sort();
     Ok(Some(summary))
@@ -262,7 +268,7 @@ pub(super) struct Defined {
 pub(super) fn defined_in_store(update: &Update<'_>) -> Result<Defined, IndexError> {
     let text = |term: &Option<Term>| cell(term).unwrap_or_default();
     let ids = update
-        .select("SELECT ?id WHERE { { ?x a oslc_rm:Requirement } UNION { ?x a kg:Feature } ?x dcterms:identifier ?id }")?
+        .select("SELECT ?id WHERE { { { ?x a oslc_rm:Requirement } UNION { ?x a kg:Feature } ?x dcterms:identifier ?id } UNION { ?t a kg:Task ; dcterms:identifier ?task ; kg:feature/dcterms:identifier ?feature BIND(CONCAT(?feature, \"/\", ?task) AS ?id) } }")?
         .iter()
         .map(|row| text(&row[0]))
         .collect();

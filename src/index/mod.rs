@@ -16,13 +16,14 @@ use rayon::prelude::*;
 
 use crate::config::{CONFIG_FILE, Config, ConfigError, FileRules};
 use crate::facts::{
-    DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Severity,
+    DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Reference, Severity,
 };
 use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
 use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
 use crate::graph::{self, Context, Iris};
 use crate::link::calls::{self, CallSite, Callable};
 use crate::link::history::{ItemChange, Lineage, changed_lines, diff_items};
+use crate::link::ids::{Resolution, Resolver};
 use crate::parse::spec::SpecFormat;
 use crate::parse::{CodeQueries, FileParser};
 use crate::progress::{StageTime, Stages, Tick};
@@ -71,8 +72,10 @@ pub struct Summary {
     pub tests: usize,
     pub features: usize,
     pub items: usize,
+    pub tasks: usize,
     pub references: usize,
     pub dangling: usize,
+    pub ambiguous: usize,
     pub mentions: usize,
     pub quads: u64,
     pub diagnostics: Vec<Diagnostic>,
@@ -311,7 +314,7 @@ fn at_path(mut facts: FileFacts, path: &str) -> FileFacts {
 }
 
 /// Adds per-file counts and diagnostics to the summary.
-fn count(summary: &mut Summary, all: &[FileFacts], known_ids: &HashSet<String>) {
+fn count(summary: &mut Summary, all: &[FileFacts], ids: &Resolver) {
     for facts in all {
         let kind = match facts.kind {
             FileKind::Spec => "spec",
@@ -324,11 +327,22 @@ fn count(summary: &mut Summary, all: &[FileFacts], known_ids: &HashSet<String>) 
         summary.definitions += facts.definitions.iter().filter(|d| !d.is_test).count();
         summary.features += facts.features.len();
         summary.items += facts.features.iter().map(|f| f.items.len()).sum::<usize>();
-        summary.references += facts.references.len();
+        summary.tasks += facts.tasks.len();
+        // A local id of a shape no spec uses is no reference (`T100` without task lists).
+        summary.references += facts
+            .references
+            .iter()
+            .filter(|r| {
+                !matches!(
+                    ids.resolve(&facts.path, r),
+                    Resolution::Unknown { report: false }
+                )
+            })
+            .count();
         summary.mentions += facts
             .mentions
             .iter()
-            .filter(|m| known_ids.contains(&m.target))
+            .filter(|m| ids.known_ids().contains(&m.target))
             .count();
         summary
             .diagnostics
@@ -338,8 +352,8 @@ fn count(summary: &mut Summary, all: &[FileFacts], known_ids: &HashSet<String>) 
 
 /// What the specs of the whole repository define.
 struct Specs {
-    /// Every feature and item id.
-    known_ids: HashSet<String>,
+    /// Every feature, item and task id, for resolving references.
+    ids: Resolver,
     /// Features defined more than once.
     diagnostics: Vec<Diagnostic>,
 }
@@ -348,7 +362,6 @@ struct Specs {
 /// order wins; the later definition is dropped so that the two do not mix in the graph).
 fn resolve_specs(all: &mut [FileFacts]) -> Specs {
     let mut features: HashMap<String, (String, u32)> = HashMap::new();
-    let mut known_ids = HashSet::new();
     let mut diagnostics = Vec::new();
     for facts in all.iter_mut() {
         let path = facts.path.clone();
@@ -369,15 +382,37 @@ fn resolve_specs(all: &mut [FileFacts]) -> Specs {
                 return false;
             }
             features.insert(feature.name.clone(), (path.clone(), feature.line));
-            known_ids.insert(feature.name.clone());
-            for item in &feature.items {
-                known_ids.insert(format!("{}/{}", feature.name, item.local_id));
-            }
             true
         });
     }
-    Specs {
-        known_ids,
-        diagnostics,
+    let ids = Resolver::new(all.iter());
+    // A task that names an item its feature does not define, or a task not in its list.
+    for facts in all.iter() {
+        for task in &facts.tasks {
+            let full = |id: &str| format!("{}/{id}", task.feature);
+            let unknown_items = task
+                .items
+                .iter()
+                .filter(|i| !ids.known_ids().contains(&full(i)));
+            let unknown_tasks = task.depends.iter().filter(|t| !ids.is_task(&full(t)));
+            for (what, id) in unknown_items
+                .map(|i| ("an item", i))
+                .chain(unknown_tasks.map(|t| ("a task", t)))
+            {
+                diagnostics.push(Diagnostic::new(
+                    Severity::Warning,
+                    &facts.path,
+                    Some(Position {
+                        line: task.line,
+                        column: 1,
+                    }),
+                    format!(
+                        "task `{}` names `{id}`, which is not {what} of feature `{}`",
+                        task.id, task.feature
+                    ),
+                ));
+            }
+        }
     }
+    Specs { ids, diagnostics }
 }

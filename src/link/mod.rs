@@ -4,3 +4,4 @@
 
 pub mod calls;
 pub mod history;
+pub mod ids;

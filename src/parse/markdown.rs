@@ -82,10 +82,15 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
             .iter()
             .rposition(|s| s.start_line <= number && number <= s.end_line)
             .map_or(Anchor::File, Anchor::Section);
-        let found = if heading_lines.contains(&number) {
+        // Prose cites local ids (`FR-003`) all the time; only markers declare in docs.
+        let found: Vec<_> = if heading_lines.contains(&number) {
             Vec::new()
         } else {
-            syntax.scan_line(line)
+            syntax
+                .scan_line(line)
+                .into_iter()
+                .filter(|f| !f.local)
+                .collect()
         };
         let marked: Vec<usize> = found.iter().map(|f| f.offset).collect();
         for f in found {
@@ -98,6 +103,7 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
                     line: number,
                     column: f.offset as u32 + 1,
                 },
+                local: false,
             });
         }
         for (offset, target) in refs::mention_candidates(line) {

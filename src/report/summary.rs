@@ -44,7 +44,7 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
         ),
         None => writeln!(
             out,
-            "indexed {} in {:.2}s: {} commits{shallow} | files {} ({} parsed) | {} definitions, {} tests | {} features, {} items | {} references ({} dangling), {} mentions | {} errors, {} warnings | {} quads",
+            "indexed {} in {:.2}s: {} commits{shallow} | files {} ({} parsed) | {} definitions, {} tests | {} features, {} items{} | {} references ({} dangling{}), {} mentions | {} errors, {} warnings | {} quads",
             short(&summary.commit),
             summary.elapsed.as_secs_f64(),
             summary.commits,
@@ -58,8 +58,18 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
             summary.tests,
             summary.features,
             summary.items,
+            if summary.tasks > 0 {
+                format!(", {} tasks", summary.tasks)
+            } else {
+                String::new()
+            },
             summary.references,
             summary.dangling,
+            if summary.ambiguous > 0 {
+                format!(", {} ambiguous", summary.ambiguous)
+            } else {
+                String::new()
+            },
             summary.mentions,
             errors,
             warnings,

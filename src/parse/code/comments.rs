@@ -36,17 +36,18 @@ pub(super) fn attach_comment(
         Anchor::Definition(i) => facts.definitions[i].is_test,
         _ => facts.is_test_file,
     };
-    for (marker, target, position) in found {
-        let relation = match marker {
+    for found in found {
+        let relation = match found.relation {
             Relation::Implements if in_test => Relation::Verifies,
             other => other,
         };
         facts.references.push(Reference {
-            target,
-            marker,
+            target: found.target,
+            marker: found.relation,
             relation,
             anchor,
-            position,
+            position: found.position,
+            local: found.local,
         });
     }
 }

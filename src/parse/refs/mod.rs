@@ -7,8 +7,10 @@
 use crate::facts::{Position, Relation};
 
 mod native;
+mod spec_ids;
 
 pub use native::{NATIVE, NativeMarkers};
+pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
 
 /// A reference found in one line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +19,17 @@ pub struct FoundReference {
     pub target: String,
     /// Byte offset of the id in the line.
     pub offset: usize,
+    /// True when the id is a spec format's own, without its feature (`FR-003`).
+    pub local: bool,
+}
+
+/// A reference found in a block of comment text, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedReference {
+    pub relation: Relation,
+    pub target: String,
+    pub position: Position,
+    pub local: bool,
 }
 
 /// A way of writing references in comments and prose.
@@ -24,10 +37,15 @@ pub trait MarkerSyntax: Sync {
     /// Returns the references written in `line`, a line of comment or prose text with the comment
     /// syntax still in place.
     fn scan_line(&self, line: &str) -> Vec<FoundReference>;
+
+    /// The feature a line of a comment names for the local ids in the whole comment, if any.
+    fn scope(&self, _line: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
-pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE];
+pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS];
 
 /// All of [`SYNTAXES`] at once: what the parsers scan comments and prose with.
 pub struct AllSyntaxes;
@@ -41,6 +59,10 @@ impl MarkerSyntax for AllSyntaxes {
             [only] => only.scan_line(line),
             all => all.iter().flat_map(|s| s.scan_line(line)).collect(),
         }
+    }
+
+    fn scope(&self, line: &str) -> Option<String> {
+        SYNTAXES.iter().find_map(|s| s.scope(line))
     }
 }
 
@@ -97,21 +119,34 @@ pub fn mention_candidates(line: &str) -> Vec<(usize, String)> {
 }
 
 /// Scans a block of comment text that starts at `start` and returns each reference with its
-/// position (1-based line and byte column).
-pub fn scan_block(
-    syntax: &dyn MarkerSyntax,
-    text: &str,
-    start: Position,
-) -> Vec<(Relation, String, Position)> {
+/// position (1-based line and byte column). A feature the block names anywhere (`scope`)
+/// qualifies its local ids.
+pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec<LocatedReference> {
     let mut out = Vec::new();
+    let mut scope = None;
     for (n, line) in text.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
         let first_column = if n == 0 { start.column } else { 1 };
-        for found in syntax.scan_line(line.trim_end_matches('\r')) {
-            let position = Position {
-                line: start.line + n as u32,
-                column: first_column + found.offset as u32,
-            };
-            out.push((found.relation, found.target, position));
+        let found = syntax.scan_line(line);
+        if scope.is_none() {
+            scope = syntax.scope(line);
+        }
+        for found in found {
+            out.push(LocatedReference {
+                relation: found.relation,
+                target: found.target,
+                position: Position {
+                    line: start.line + n as u32,
+                    column: first_column + found.offset as u32,
+                },
+                local: found.local,
+            });
+        }
+    }
+    if let Some(feature) = scope {
+        for reference in out.iter_mut().filter(|r| r.local) {
+            reference.target = format!("{feature}/{}", reference.target);
+            reference.local = false;
         }
     }
     out
@@ -177,7 +212,7 @@ mod tests {
         );
         let cols: Vec<_> = found
             .iter()
-            .map(|(_, id, p)| (id.as_str(), p.line, p.column))
+            .map(|r| (r.target.as_str(), r.position.line, r.position.column))
             .collect();
         assert_eq!(cols, vec![("a/b", 8, 16), ("c/d", 8, 21)]);
     }

@@ -38,6 +38,7 @@ impl MarkerSyntax for NativeMarkers {
                 relation,
                 target: line[rest..rest + len].to_owned(),
                 offset: rest,
+                local: false,
             });
             rest += len;
             rest += leading_blanks(&line[rest..]);

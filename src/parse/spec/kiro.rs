@@ -10,27 +10,22 @@
 
 // implements: index/specs
 
-use super::markdown::{Reader, heading, is_fence, numbered, plain};
+use super::markdown::{Reader, heading, numbered, outside_fences, plain};
 use crate::facts::FileFacts;
 
-/// Parses a Kiro requirements document and adds its feature, items and diagnostics to `facts`.
+/// Parses a Kiro requirements document, or its task list, and adds what it declares to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
+    if facts.path.ends_with("/tasks.md") {
+        return super::tasks::parse(text, facts, super::tasks::Ids::Kiro);
+    }
     let mut reader = Reader::new(&facts.path);
     // The requirement the lines stand in, and whether its criteria list has begun.
     let mut requirement: Option<String> = None;
     let mut in_criteria = false;
-    let mut in_fence = false;
     let lines: Vec<&str> = text.lines().collect();
-    for (n, line) in lines.iter().enumerate() {
+    for (n, line) in outside_fences(&lines) {
         let number = n as u32 + 1;
         let trimmed = line.trim();
-        if is_fence(trimmed) {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
         if let Some((level, title)) = heading(trimmed) {
             match level {
                 1 => {

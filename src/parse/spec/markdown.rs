@@ -132,8 +132,21 @@ impl Reader {
 }
 
 /// Whether `line` opens or closes a fenced code block.
-pub(super) fn is_fence(line: &str) -> bool {
+fn is_fence(line: &str) -> bool {
     line.starts_with("```") || line.starts_with("~~~")
+}
+
+/// The lines outside fenced code blocks, with their index (the fences themselves left out):
+/// what a spec declares is never in an example.
+pub(super) fn outside_fences<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (usize, &'a str)> {
+    let mut in_fence = false;
+    lines.iter().enumerate().filter_map(move |(n, line)| {
+        if is_fence(line.trim()) {
+            in_fence = !in_fence;
+            return None;
+        }
+        (!in_fence).then_some((n, *line))
+    })
 }
 
 /// `text` read by `parse` as the file at `path`, for tests.

@@ -7,6 +7,7 @@ pub mod kiro;
 mod markdown;
 pub mod openspec;
 pub mod speckit;
+mod tasks;
 pub mod yaml;
 
 use crate::facts::FileFacts;
@@ -37,12 +38,12 @@ pub const FORMATS: &[SpecFormat] = &[
     },
     SpecFormat {
         name: "spec-kit",
-        paths: &["specs/[0-9]*-*/spec.md"],
+        paths: &["specs/[0-9]*-*/spec.md", "specs/[0-9]*-*/tasks.md"],
         parse: speckit::parse,
     },
     SpecFormat {
         name: "kiro",
-        paths: &[".kiro/specs/*/requirements.md"],
+        paths: &[".kiro/specs/*/requirements.md", ".kiro/specs/*/tasks.md"],
         parse: kiro::parse,
     },
     SpecFormat {

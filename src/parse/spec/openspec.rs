@@ -8,28 +8,20 @@
 
 // implements: index/specs
 
-use super::markdown::{Reader, heading, is_fence, plain};
+use super::markdown::{Reader, heading, outside_fences, plain};
 use crate::facts::FileFacts;
 
 /// Parses an OpenSpec capability spec and adds its feature, items and diagnostics to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
     let mut reader = Reader::new(&facts.path);
     let mut in_requirements = false;
-    let mut in_fence = false;
     // The requirement the lines stand in, and the item whose text they continue.
     let mut requirement: Option<String> = None;
     let mut open: Option<usize> = None;
     let lines: Vec<&str> = text.lines().collect();
-    for (n, line) in lines.iter().enumerate() {
+    for (n, line) in outside_fences(&lines) {
         let number = n as u32 + 1;
         let trimmed = line.trim();
-        if is_fence(trimmed) {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
         let Some((level, title)) = heading(trimmed) else {
             if let (Some(i), false) = (open, trimmed.is_empty()) {
                 let item = &mut reader.feature.items[i];

@@ -9,7 +9,7 @@
 
 // implements: index/specs
 
-use super::markdown::{Reader, heading, is_fence, numbered, plain};
+use super::markdown::{Reader, heading, numbered, outside_fences, plain};
 use crate::facts::FileFacts;
 
 /// Which part of the spec a line stands in, by its headings.
@@ -24,27 +24,20 @@ enum Section {
     SuccessCriteria,
 }
 
-/// Parses a Spec Kit spec and adds its feature, items and diagnostics to `facts`.
+/// Parses a Spec Kit spec, or its task list, and adds what it declares to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
+    if facts.path.ends_with("/tasks.md") {
+        return super::tasks::parse(text, facts, super::tasks::Ids::SpecKit);
+    }
     let mut reader = Reader::new(&facts.path);
     let mut section = Section::Other;
-    let mut in_fence = false;
     // In a story, after its "Acceptance Scenarios" label: numbered lines are its scenarios.
     let mut in_scenarios = false;
     let lines: Vec<&str> = text.lines().collect();
-    let mut n = 0;
-    while n < lines.len() {
-        let line = lines[n];
-        let number = n as u32 + 1;
-        n += 1;
+    for (index, line) in outside_fences(&lines) {
+        let number = index as u32 + 1;
+        let n = index + 1;
         let trimmed = line.trim();
-        if is_fence(trimmed) {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
         if let Some((level, title)) = heading(trimmed) {
             in_scenarios = false;
             match level {

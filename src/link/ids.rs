@@ -1,0 +1,338 @@
+//! Which item or task a reference names, once every spec is known.
+//!
+//! A marker names a full id (`imageUpload/AC-1`, `002-sync/T012`). A spec format's own id written
+//! without its feature (`FR-003`, `T052`, `1.2`: a *local* id) may be defined by several features:
+//! task ids restart at T001 in every Spec Kit feature and every Kiro feature has a `1.1`. The rule,
+//! in order:
+//!
+//! 1. the feature the comment names (a spec path or `Feature: x`, read by the parser, which makes
+//!    the id a full one);
+//! 2. among the features that define the id, the one the file's path names (a path component
+//!    equal to the feature's name);
+//! 3. else the one whose tasks name the file;
+//! 4. else the only feature that defines it.
+//!
+//! Anything else is ambiguous and reported so, never guessed. A local id no feature defines is
+//! dangling when some feature uses ids of its shape (`FR-`, `T`, numbers), and otherwise not a
+//! reference at all (a `T100` in a repository with no task lists is just text).
+
+// implements: index/local-ids
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::facts::{FileFacts, Reference};
+
+/// What a reference names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A feature or an item, by its full id.
+    Item(String),
+    /// A task (`feature/id`) and the full ids of the items it serves.
+    Task { task: String, items: Vec<String> },
+    /// A local id that several features define, and no rule picks one of them.
+    Ambiguous(Vec<String>),
+    /// An id nothing defines; `report` is false for a local id of a shape no spec uses.
+    Unknown { report: bool },
+}
+
+/// What one task gives references to it.
+#[derive(Debug, Clone, Default)]
+struct TaskTargets {
+    items: Vec<String>,
+}
+
+/// The ids every spec and task list defines, for resolving references.
+#[derive(Debug, Clone, Default)]
+pub struct Resolver {
+    /// Every feature and item id, in full.
+    known: HashSet<String>,
+    /// Local item id to the features that define it.
+    item_features: HashMap<String, BTreeSet<String>>,
+    /// Full task id to what it serves.
+    tasks: HashMap<String, TaskTargets>,
+    /// Local task id to the features whose task lists hold it.
+    task_features: HashMap<String, BTreeSet<String>>,
+    /// Feature to the paths its tasks name.
+    task_paths: HashMap<String, Vec<String>>,
+    /// The shapes of local ids some feature defines (`FR-`, `T`, `` for numbers).
+    shapes: HashSet<String>,
+}
+
+impl Resolver {
+    /// The ids of `all`'s features and tasks (features defined twice already dropped).
+    pub fn new<'a>(all: impl IntoIterator<Item = &'a FileFacts>) -> Resolver {
+        let mut resolver = Resolver::default();
+        let mut tasks = Vec::new();
+        for facts in all {
+            for feature in &facts.features {
+                resolver.known.insert(feature.name.clone());
+                for item in &feature.items {
+                    resolver
+                        .known
+                        .insert(format!("{}/{}", feature.name, item.local_id));
+                    resolver
+                        .item_features
+                        .entry(item.local_id.clone())
+                        .or_default()
+                        .insert(feature.name.clone());
+                    resolver.shapes.insert(shape(&item.local_id).to_owned());
+                }
+            }
+            tasks.extend(&facts.tasks);
+        }
+        for task in tasks {
+            let full = format!("{}/{}", task.feature, task.id);
+            let items = task
+                .items
+                .iter()
+                .map(|item| format!("{}/{item}", task.feature))
+                .filter(|id| resolver.known.contains(id))
+                .collect();
+            resolver.tasks.insert(full, TaskTargets { items });
+            resolver
+                .task_features
+                .entry(task.id.clone())
+                .or_default()
+                .insert(task.feature.clone());
+            resolver
+                .task_paths
+                .entry(task.feature.clone())
+                .or_default()
+                .extend(task.paths.iter().cloned());
+            resolver.shapes.insert(shape(&task.id).to_owned());
+        }
+        resolver
+    }
+
+    /// Every feature and item id, in full.
+    pub fn known_ids(&self) -> &HashSet<String> {
+        &self.known
+    }
+
+    /// Every feature, item and task id, in full.
+    pub fn defined(&self) -> HashSet<String> {
+        self.known
+            .iter()
+            .chain(self.tasks.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `id` (in full) is a task.
+    pub fn is_task(&self, id: &str) -> bool {
+        self.tasks.contains_key(id)
+    }
+
+    /// What `reference`, written in the file at `path`, names.
+    pub fn resolve(&self, path: &str, reference: &Reference) -> Resolution {
+        let target = reference.target.as_str();
+        if !reference.local {
+            return self
+                .full(target)
+                .unwrap_or(Resolution::Unknown { report: true });
+        }
+        let features = self
+            .item_features
+            .get(target)
+            .or_else(|| self.task_features.get(target));
+        let Some(features) = features else {
+            return Resolution::Unknown {
+                report: self.shapes.contains(shape(target)),
+            };
+        };
+        let chosen = self.choose(path, features);
+        match chosen {
+            Ok(feature) => self
+                .full(&format!("{feature}/{target}"))
+                .unwrap_or(Resolution::Unknown { report: true }),
+            Err(all) => {
+                Resolution::Ambiguous(all.into_iter().map(|f| format!("{f}/{target}")).collect())
+            }
+        }
+    }
+
+    /// A full id: an item (or feature), or a task.
+    fn full(&self, id: &str) -> Option<Resolution> {
+        if self.known.contains(id) {
+            return Some(Resolution::Item(id.to_owned()));
+        }
+        self.tasks.get(id).map(|t| Resolution::Task {
+            task: id.to_owned(),
+            items: t.items.clone(),
+        })
+    }
+
+    /// The one feature of `features` the rules pick for a reference in `path`, else them all.
+    fn choose<'f>(
+        &self,
+        path: &str,
+        features: &'f BTreeSet<String>,
+    ) -> Result<&'f str, Vec<&'f str>> {
+        let all: Vec<&str> = features.iter().map(String::as_str).collect();
+        if let [only] = all[..] {
+            return Ok(only);
+        }
+        let by_path: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|f| {
+                path.split('/')
+                    .any(|part| part == *f || part.split('.').next() == Some(f))
+            })
+            .collect();
+        if let [one] = by_path[..] {
+            return Ok(one);
+        }
+        let by_tasks: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|f| {
+                self.task_paths
+                    .get(*f)
+                    .is_some_and(|paths| paths.iter().any(|p| names_file(p, path)))
+            })
+            .collect();
+        if let [one] = by_tasks[..] {
+            return Ok(one);
+        }
+        Err(all)
+    }
+}
+
+/// Whether a path a task names (`src/commands/compress.rs`, relative to the repository or to a
+/// package in it, or a directory) is the file `path`.
+fn names_file(named: &str, path: &str) -> bool {
+    let named = named.trim_end_matches('/');
+    !named.is_empty()
+        && (path == named
+            || path.ends_with(&format!("/{named}")) && named.contains('/')
+            || path.starts_with(&format!("{named}/")))
+}
+
+/// The part of a local id before its first digit: `FR-`, `T`, `US`, and nothing for `1.2`.
+fn shape(id: &str) -> &str {
+    &id[..id.find(|c: char| c.is_ascii_digit()).unwrap_or(id.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Anchor, Feature, FileKind, Position, Relation, SpecItem, Task};
+
+    fn spec(
+        path: &str,
+        feature: &str,
+        items: &[&str],
+        tasks: &[(&str, &[&str], &[&str])],
+    ) -> FileFacts {
+        let mut facts = FileFacts::new(path, FileKind::Spec, "0", 0);
+        facts.features.push(Feature {
+            name: feature.to_owned(),
+            line: 1,
+            spec_version: None,
+            owner: None,
+            description: None,
+            items: items
+                .iter()
+                .map(|id| SpecItem {
+                    local_id: (*id).to_owned(),
+                    explicit_id: true,
+                    kind: crate::facts::ItemKind::Acceptance,
+                    text: String::new(),
+                    position: 1,
+                    line: 1,
+                    extra: Default::default(),
+                })
+                .collect(),
+            dependencies: Vec::new(),
+            extra: Default::default(),
+        });
+        facts.tasks = tasks
+            .iter()
+            .map(|(id, items, paths)| Task {
+                feature: feature.to_owned(),
+                id: (*id).to_owned(),
+                text: String::new(),
+                done: false,
+                line: 1,
+                items: items.iter().map(|s| (*s).to_owned()).collect(),
+                depends: Vec::new(),
+                paths: paths.iter().map(|s| (*s).to_owned()).collect(),
+            })
+            .collect();
+        facts
+    }
+
+    fn local(target: &str) -> Reference {
+        Reference {
+            target: target.to_owned(),
+            marker: Relation::Implements,
+            relation: Relation::Implements,
+            anchor: Anchor::File,
+            position: Position::default(),
+            local: true,
+        }
+    }
+
+    // verifies: index/local-ids
+    #[test]
+    fn local_ids_resolve_by_the_stated_rule_or_are_ambiguous() {
+        let specs = [
+            spec(
+                "specs/001-core/spec.md",
+                "001-core",
+                &["US1", "FR-001"],
+                &[("T001", &["US1"], &["crush-core/src/lib.rs"])],
+            ),
+            spec(
+                "specs/002-cli/spec.md",
+                "002-cli",
+                &["US1", "FR-002"],
+                &[("T001", &["US1"], &["src/commands/compress.rs"])],
+            ),
+        ];
+        let resolver = Resolver::new(&specs);
+        let item = |id: &str| Resolution::Item(id.to_owned());
+        // The only feature that defines it.
+        assert_eq!(
+            resolver.resolve("src/a.rs", &local("FR-002")),
+            item("002-cli/FR-002")
+        );
+        // Two define it: the file's path names one.
+        assert_eq!(
+            resolver.resolve("tests/001-core/a.rs", &local("US1")),
+            item("001-core/US1")
+        );
+        // The tasks that name the file.
+        assert_eq!(
+            resolver.resolve("crush-cli/src/commands/compress.rs", &local("T001")),
+            Resolution::Task {
+                task: "002-cli/T001".to_owned(),
+                items: vec!["002-cli/US1".to_owned()]
+            }
+        );
+        // No rule picks one.
+        assert_eq!(
+            resolver.resolve("src/other.rs", &local("US1")),
+            Resolution::Ambiguous(vec!["001-core/US1".to_owned(), "002-cli/US1".to_owned()])
+        );
+        // Unknown: reported when specs use ids of that shape.
+        assert_eq!(
+            resolver.resolve("src/a.rs", &local("FR-009")),
+            Resolution::Unknown { report: true }
+        );
+        assert_eq!(
+            resolver.resolve("src/a.rs", &local("SC-001")),
+            Resolution::Unknown { report: false }
+        );
+        // A full id, from a marker or a comment that names its feature.
+        let full = Reference {
+            local: false,
+            ..local("001-core/T001")
+        };
+        assert!(matches!(
+            resolver.resolve("x.rs", &full),
+            Resolution::Task { .. }
+        ));
+    }
+}

@@ -263,6 +263,13 @@ pub struct Reference {
     /// feature: which feature it names is decided once all specs are known (`link::ids`).
     #[serde(default)]
     pub local: bool,
+    /// For a local id, the feature its comment names (a spec path, `Feature: x`).
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// True when the reference is a test case's title, which names the spec scenario of that
+    /// name if there is one (a local id that names nothing is then no reference at all).
+    #[serde(default)]
+    pub by_title: bool,
 }
 
 /// A task from a spec format's task list (`- [x] T012 [US1] ...`, `- [ ] 2.1 ...`).

@@ -1,7 +1,9 @@
 //! Spec-driven repositories read as they are, with no kg.toml: GitHub Spec Kit
-//! (`fixtures/speckit`: `specs/NNN-slug/spec.md` with its user stories, acceptance scenarios,
-//! requirements and success criteria) and Kiro (`fixtures/kiro`: `.kiro/specs/<feature>/
-//! requirements.md` with its requirements and numbered criteria).
+//! (`fixtures/speckit`: two features' `spec.md` and `tasks.md`, code citing `FR-001`, `T002` and
+//! `US1` as teams do), Kiro and cc-sdd (`fixtures/kiro`: `requirements.md` in English and in
+//! Japanese, `tasks.md` with `_Requirements:_`, code with `Validates: Requirements 1.2`) and
+//! OpenSpec (`fixtures/openspec`: a capability spec, a change proposal, tests named after
+//! scenarios).
 
 mod support;
 
@@ -19,7 +21,7 @@ fn indexed(name: &str, counts: &str) -> Fixture {
 // verifies: index/specs, trace/report
 #[test]
 fn a_spec_kit_feature_is_traced_with_no_configuration() {
-    let fixture = indexed("speckit", "1 features, 9 items");
+    let fixture = indexed("speckit", "2 features, 15 items, 8 tasks");
     insta::assert_snapshot!("trace", fixture.kg(&["trace"]).ok());
     let question = fixture
         .kg(&[
@@ -32,9 +34,116 @@ fn a_spec_kit_feature_is_traced_with_no_configuration() {
     insta::assert_snapshot!("kinds", question.replace("\r\n", "\n"));
 }
 
+// verifies: index/tasks
+#[test]
+fn spec_kit_tasks_are_nodes_and_a_task_naming_an_unknown_story_is_reported() {
+    let fixture = Fixture::from_dir("speckit");
+    let index = fixture.kg(&["index"]);
+    assert!(
+        index.stderr.contains("specs/001-photo-albums/tasks.md:14:1: warning: task `T005` names `US3`, which is not an item of feature `001-photo-albums`"),
+        "{}",
+        index.stderr
+    );
+    let tasks = fixture.kg(&["query", "--format", "csv", "tasks"]).ok();
+    insta::assert_snapshot!("speckit_tasks", tasks.replace("\r\n", "\n"));
+}
+
+// verifies: index/local-ids
+#[test]
+fn spec_kit_ids_in_code_resolve_per_feature_or_are_reported_ambiguous() {
+    let fixture = Fixture::from_dir("speckit");
+    let index = fixture.kg(&["index"]);
+    let mut diagnostics: Vec<&str> = index
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": warning: ") && l.contains("reference"))
+        .collect();
+    diagnostics.sort();
+    insta::assert_snapshot!("speckit_reference_diagnostics", diagnostics.join("\n"));
+    let references = fixture
+        .kg(&[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?at ?written ?id WHERE { ?r a kg:Reference ; kg:writtenId ?written ; kg:targetId ?id ; kg:line ?line ; kg:inFile/kg:path ?path . BIND(CONCAT(?path, ':', STR(?line)) AS ?at) } ORDER BY ?path ?line ?written",
+        ])
+        .ok();
+    insta::assert_snapshot!("speckit_references", references.replace("\r\n", "\n"));
+}
+
+// verifies: impact/items
+#[test]
+fn impact_on_a_spec_kit_repository_reaches_items_through_tasks() {
+    let fixture = Fixture::from_dir("speckit");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    // `revoke` cites the task T002 of 002-album-sharing (its tasks name src/sharing.rs), which
+    // serves US1 and FR-002.
+    let text = std::fs::read_to_string(fixture.root.join("src/sharing.rs")).unwrap();
+    fixture.write(
+        "src/sharing.rs",
+        text.replace("!link.is_empty()", "link.len() > 1"),
+    );
+    insta::assert_snapshot!("speckit_impact", fixture.kg(&["impact"]).ok());
+}
+
 // verifies: index/specs, trace/report
 #[test]
 fn a_kiro_feature_is_traced_with_no_configuration() {
-    let fixture = indexed("kiro", "1 features, 6 items");
+    let fixture = indexed("kiro", "2 features, 9 items, 4 tasks");
     insta::assert_snapshot!("kiro_trace", fixture.kg(&["trace"]).ok());
+}
+
+// verifies: index/local-ids, index/tasks
+#[test]
+fn kiro_requirement_numbers_in_code_resolve_by_feature_line_tasks_or_uniqueness() {
+    let fixture = Fixture::from_dir("kiro");
+    let index = fixture.kg(&["index"]);
+    let mut diagnostics: Vec<&str> = index
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": warning: "))
+        .collect();
+    diagnostics.sort();
+    insta::assert_snapshot!("kiro_diagnostics", diagnostics.join("\n"));
+    let references = fixture
+        .kg(&[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?at ?id WHERE { ?r a kg:Reference ; kg:targetId ?id ; kg:line ?line ; kg:inFile/kg:path ?path . BIND(CONCAT(?path, ':', STR(?line)) AS ?at) } ORDER BY ?path ?line ?id",
+        ])
+        .ok();
+    insta::assert_snapshot!("kiro_references", references.replace("\r\n", "\n"));
+    let tasks = fixture.kg(&["query", "--format", "csv", "tasks"]).ok();
+    insta::assert_snapshot!("kiro_tasks", tasks.replace("\r\n", "\n"));
+}
+
+// verifies: impact/items
+#[test]
+fn impact_on_a_kiro_repository_reaches_the_criteria_a_comment_names() {
+    let fixture = Fixture::from_dir("kiro");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    let text = std::fs::read_to_string(fixture.root.join("src/export.rs")).unwrap();
+    fixture.write(
+        "src/export.rs",
+        text.replace("out.push('\\n');", "out.push_str(\"\\r\\n\");"),
+    );
+    insta::assert_snapshot!("kiro_impact", fixture.kg(&["impact"]).ok());
+}
+
+// verifies: index/specs, index/local-ids, trace/report
+#[test]
+fn an_openspec_capability_is_traced_through_tests_named_after_its_scenarios() {
+    let fixture = indexed("openspec", "1 features, 5 items");
+    insta::assert_snapshot!("openspec_trace", fixture.kg(&["trace"]).ok());
+}
+
+// verifies: impact/items
+#[test]
+fn impact_on_an_openspec_repository_runs_the_scenarios_tests() {
+    let fixture = Fixture::from_dir("openspec");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    let text = std::fs::read_to_string(fixture.root.join("src/session.ts")).unwrap();
+    fixture.write("src/session.ts", text.replace(">= IDLE_MS", "> IDLE_MS"));
+    insta::assert_snapshot!("openspec_impact", fixture.kg(&["impact"]).ok());
 }

@@ -76,7 +76,17 @@ impl Graph<'_> {
             &format!(
                 "SELECT ?x ?item ?rel ?via WHERE {{
                    VALUES ?x {{ {} }}
-                   ?ref kg:source ?x ; kg:targetId ?item ; kg:relation ?rel .
+                   ?ref kg:source ?x ; kg:relation ?rel .
+                   {{
+                     ?ref kg:targetId ?item
+                     # A task's reference links the task's items; an unresolved local id
+                     # (written and target id alike) or an ambiguous one links nothing.
+                     FILTER NOT EXISTS {{ ?ref kg:target/a kg:Task }}
+                     FILTER NOT EXISTS {{ ?ref kg:candidate ?candidate }}
+                     FILTER NOT EXISTS {{ ?ref kg:writtenId ?item }}
+                   }} UNION {{
+                     ?ref kg:target ?task . ?task a kg:Task ; kg:serves/dcterms:identifier ?item .
+                   }}
                    OPTIONAL {{ ?ref kg:via ?via }}
                  }}",
                 iri_values(nodes)
@@ -105,6 +115,51 @@ impl Graph<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// The ids the index defines (features, items, tasks), for resolving the references written
+    /// in changed files as the index resolved them.
+    pub(super) fn resolver(&self) -> Result<Resolver, StoreError> {
+        let mut ids = Resolver::default();
+        let items = self.store.select(
+            "SELECT ?feature ?local ?title WHERE {
+               ?f a kg:Feature ; dcterms:identifier ?feature .
+               OPTIONAL {
+                 ?i kg:feature ?f ; kg:localId ?local
+                 OPTIONAL { ?i kg:attribute [ kg:key \"scenario\" ; rdf:value ?title ] }
+               }
+             }",
+            "impact ids",
+        )?;
+        for row in items {
+            let Some(feature) = cell(&row[0]) else {
+                continue;
+            };
+            ids.add_feature(&feature);
+            if let Some(local) = cell(&row[1]) {
+                ids.add_item(&feature, &local, cell(&row[2]).as_deref());
+            }
+        }
+        let tasks = self.store.select(
+            "SELECT ?feature ?task (GROUP_CONCAT(DISTINCT ?item; separator=\"\\n\") AS ?items)
+                    (GROUP_CONCAT(DISTINCT ?path; separator=\"\\n\") AS ?paths) WHERE {
+               ?t a kg:Task ; dcterms:identifier ?task ; kg:feature/dcterms:identifier ?feature .
+               OPTIONAL { ?t kg:serves/kg:localId ?item }
+               OPTIONAL { ?t kg:namesPath ?path }
+             } GROUP BY ?feature ?task",
+            "impact tasks",
+        )?;
+        let list = |cell: Option<String>| -> Vec<String> {
+            cell.map(|c| c.lines().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        for row in tasks {
+            let (Some(feature), Some(task)) = (cell(&row[0]), cell(&row[1])) else {
+                continue;
+            };
+            ids.add_task(&feature, &task, &list(cell(&row[2])), &list(cell(&row[3])));
+        }
+        Ok(ids)
     }
 
     /// How nodes look in a report.

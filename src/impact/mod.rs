@@ -21,6 +21,7 @@ use crate::git::diff::{FileDiff, Patch};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::link::history::diff_items;
+use crate::link::ids::{Resolution, Resolver};
 use crate::parse::{CodeQueries, FileParser};
 use crate::query::{iri_values, literal};
 use crate::store::{ReadStore, StoreError, cell};
@@ -268,6 +269,11 @@ pub fn analyze(
         diagnostics,
         unselected: 0,
     };
+    let graph = Graph {
+        store: context.store,
+    };
+    // What local ids and tasks name, read from the index only when a changed file holds one.
+    let mut ids: Option<Resolver> = None;
     let mut touched: Vec<Touched> = Vec::new();
     // Links written in the changed files themselves, on either side.
     let mut written: BTreeMap<String, BTreeSet<ItemLink>> = BTreeMap::new();
@@ -294,7 +300,12 @@ pub fn analyze(
         let old = parse(change.old_path.as_ref(), change.old_text.as_ref());
         let new = parse(change.new_path.as_ref(), change.new_text.as_ref());
         for facts in [&old, &new].into_iter().flatten() {
-            collect_written(context.iris, facts, &mut written);
+            if ids.is_none() && !facts.references.is_empty() {
+                ids = Some(graph.resolver()?);
+            }
+            if let Some(ids) = &ids {
+                collect_written(context.iris, ids, facts, &mut written);
+            }
         }
         match kind {
             FileKind::Spec => {
@@ -318,9 +329,6 @@ pub fn analyze(
         }
     }
 
-    let graph = Graph {
-        store: context.store,
-    };
     // Links of every touched node, what encloses it and its file: written ones and the index's.
     let mut linked: Vec<&str> = Vec::new();
     for t in &touched {
@@ -639,7 +647,12 @@ fn offer_test(
 }
 
 /// The links written in a file's own text, by the IRI of the node they are anchored to.
-fn collect_written(iris: &Iris, facts: &FileFacts, out: &mut BTreeMap<String, BTreeSet<ItemLink>>) {
+fn collect_written(
+    iris: &Iris,
+    ids: &Resolver,
+    facts: &FileFacts,
+    out: &mut BTreeMap<String, BTreeSet<ItemLink>>,
+) {
     let language = match facts.kind {
         FileKind::Code(language) => language.tag(),
         _ => "",
@@ -653,13 +666,24 @@ fn collect_written(iris: &Iris, facts: &FileFacts, out: &mut BTreeMap<String, BT
             }
             Anchor::Section(i) => iris.section(&facts.path, &keys[i]),
         };
-        out.entry(node.as_str().to_owned())
-            .or_default()
-            .insert(ItemLink {
-                item: reference.target.clone(),
-                verb: verb(reference.relation).to_owned(),
-                relation: reference.relation,
-            });
+        let items = match ids.resolve(&facts.path, reference) {
+            Resolution::Item(id) => vec![id],
+            Resolution::Task { items, .. } => items,
+            // A dangling marker still names its id; a local id names nothing for certain.
+            Resolution::Unknown { report: true } if !reference.local => {
+                vec![reference.target.clone()]
+            }
+            _ => Vec::new(),
+        };
+        for item in items {
+            out.entry(node.as_str().to_owned())
+                .or_default()
+                .insert(ItemLink {
+                    item,
+                    verb: verb(reference.relation).to_owned(),
+                    relation: reference.relation,
+                });
+        }
     }
 }
 

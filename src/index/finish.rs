@@ -212,7 +212,7 @@ pub(super) fn finish(
         } else {
             (
                 format!(
-                    "ambiguous reference: {written} may name {}; no link was made (name the feature in the comment: its spec path, such as `specs/<feature>/`, or `Feature: <feature>`)",
+                    "ambiguous reference: {written} may name {}; no link was made (name the feature in the same comment: a path of its spec, or `Feature: <feature>`)",
                     reference.candidates.join(" or ")
                 ),
                 "ambiguous-reference",

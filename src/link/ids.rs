@@ -5,8 +5,8 @@
 //! task ids restart at T001 in every Spec Kit feature and every Kiro feature has a `1.1`. The rule,
 //! in order:
 //!
-//! 1. the feature the comment names (a spec path or `Feature: x`, read by the parser, which makes
-//!    the id a full one);
+//! 1. the feature the comment names (a spec path or `Feature: x`, kept by the parser with the
+//!    id); when that feature does not define the id, the reference is dangling;
 //! 2. among the features that define the id, the one the file's path names (a path component
 //!    equal to the feature's name);
 //! 3. else the one whose tasks name the file;
@@ -21,6 +21,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::facts::{FileFacts, Reference};
+
+/// The item attribute that holds a scenario's name (OpenSpec), which a test's title may repeat.
+pub const SCENARIO: &str = "scenario";
 
 /// What a reference names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub struct Resolver {
     task_paths: HashMap<String, Vec<String>>,
     /// The shapes of local ids some feature defines (`FR-`, `T`, `` for numbers).
     shapes: HashSet<String>,
+    /// A scenario's name to the full ids of the scenarios that have it (OpenSpec).
+    titles: HashMap<String, BTreeSet<String>>,
 }
 
 impl Resolver {
@@ -65,43 +70,61 @@ impl Resolver {
         let mut tasks = Vec::new();
         for facts in all {
             for feature in &facts.features {
-                resolver.known.insert(feature.name.clone());
+                resolver.add_feature(&feature.name);
                 for item in &feature.items {
-                    resolver
-                        .known
-                        .insert(format!("{}/{}", feature.name, item.local_id));
-                    resolver
-                        .item_features
-                        .entry(item.local_id.clone())
-                        .or_default()
-                        .insert(feature.name.clone());
-                    resolver.shapes.insert(shape(&item.local_id).to_owned());
+                    let title = item.extra.get(SCENARIO).map(String::as_str);
+                    resolver.add_item(&feature.name, &item.local_id, title);
                 }
             }
             tasks.extend(&facts.tasks);
         }
         for task in tasks {
-            let full = format!("{}/{}", task.feature, task.id);
-            let items = task
-                .items
-                .iter()
-                .map(|item| format!("{}/{item}", task.feature))
-                .filter(|id| resolver.known.contains(id))
-                .collect();
-            resolver.tasks.insert(full, TaskTargets { items });
-            resolver
-                .task_features
-                .entry(task.id.clone())
-                .or_default()
-                .insert(task.feature.clone());
-            resolver
-                .task_paths
-                .entry(task.feature.clone())
-                .or_default()
-                .extend(task.paths.iter().cloned());
-            resolver.shapes.insert(shape(&task.id).to_owned());
+            resolver.add_task(&task.feature, &task.id, &task.items, &task.paths);
         }
         resolver
+    }
+
+    /// Adds a feature.
+    pub fn add_feature(&mut self, name: &str) {
+        self.known.insert(name.to_owned());
+    }
+
+    /// Adds an item of a feature, by its local id, and the name a test may carry as its title.
+    pub fn add_item(&mut self, feature: &str, local_id: &str, title: Option<&str>) {
+        let full = format!("{feature}/{local_id}");
+        if let Some(title) = title {
+            self.titles
+                .entry(title.to_owned())
+                .or_default()
+                .insert(full.clone());
+        }
+        self.known.insert(full);
+        self.item_features
+            .entry(local_id.to_owned())
+            .or_default()
+            .insert(feature.to_owned());
+        self.shapes.insert(shape(local_id).to_owned());
+    }
+
+    /// Adds a task of a feature, with the local ids of the items it serves (only those the
+    /// feature defines count, so tasks come after the items) and the paths it names.
+    pub fn add_task(&mut self, feature: &str, id: &str, items: &[String], paths: &[String]) {
+        let items = items
+            .iter()
+            .map(|item| format!("{feature}/{item}"))
+            .filter(|full| self.known.contains(full))
+            .collect();
+        self.tasks
+            .insert(format!("{feature}/{id}"), TaskTargets { items });
+        self.task_features
+            .entry(id.to_owned())
+            .or_default()
+            .insert(feature.to_owned());
+        self.task_paths
+            .entry(feature.to_owned())
+            .or_default()
+            .extend(paths.iter().cloned());
+        self.shapes.insert(shape(id).to_owned());
     }
 
     /// Every feature and item id, in full.
@@ -126,6 +149,9 @@ impl Resolver {
     /// What `reference`, written in the file at `path`, names.
     pub fn resolve(&self, path: &str, reference: &Reference) -> Resolution {
         let target = reference.target.as_str();
+        if reference.by_title {
+            return self.by_title(path, target);
+        }
         if !reference.local {
             return self
                 .full(target)
@@ -140,6 +166,18 @@ impl Resolver {
                 report: self.shapes.contains(shape(target)),
             };
         };
+        // The feature the comment names decides; one that does not define the id leaves it
+        // unknown (a misspelt path is worth a warning, not a guess).
+        if let Some(named) = &reference.feature {
+            return match features.contains(named) {
+                true => self
+                    .full(&format!("{named}/{target}"))
+                    .unwrap_or(Resolution::Unknown { report: true }),
+                false => Resolution::Unknown {
+                    report: self.shapes.contains(shape(target)),
+                },
+            };
+        }
         let chosen = self.choose(path, features);
         match chosen {
             Ok(feature) => self
@@ -148,6 +186,24 @@ impl Resolver {
             Err(all) => {
                 Resolution::Ambiguous(all.into_iter().map(|f| format!("{f}/{target}")).collect())
             }
+        }
+    }
+
+    /// The scenario a test's title names: the one of that name, or among several the one whose
+    /// feature the test file's path names.
+    fn by_title(&self, path: &str, title: &str) -> Resolution {
+        let Some(ids) = self.titles.get(title.trim()) else {
+            return Resolution::Unknown { report: false };
+        };
+        let feature_of = |id: &String| id.split_once('/').map_or(id.clone(), |(f, _)| f.to_owned());
+        let features: BTreeSet<String> = ids.iter().map(feature_of).collect();
+        let in_chosen: Vec<&String> = match self.choose(path, &features) {
+            Ok(feature) => ids.iter().filter(|id| feature_of(id) == feature).collect(),
+            Err(_) => ids.iter().collect(),
+        };
+        match in_chosen[..] {
+            [one] => Resolution::Item(one.clone()),
+            _ => Resolution::Ambiguous(in_chosen.into_iter().cloned().collect()),
         }
     }
 
@@ -271,6 +327,8 @@ mod tests {
             anchor: Anchor::File,
             position: Position::default(),
             local: true,
+            feature: None,
+            by_title: false,
         }
     }
 
@@ -325,9 +383,28 @@ mod tests {
             resolver.resolve("src/a.rs", &local("SC-001")),
             Resolution::Unknown { report: false }
         );
-        // A full id, from a marker or a comment that names its feature.
+        // The feature the comment names decides, even against the path.
+        let named = Reference {
+            feature: Some("001-core".to_owned()),
+            ..local("US1")
+        };
+        assert_eq!(
+            resolver.resolve("tests/002-cli/a.rs", &named),
+            item("001-core/US1")
+        );
+        let misnamed = Reference {
+            feature: Some("001-core".to_owned()),
+            ..local("FR-002")
+        };
+        assert_eq!(
+            resolver.resolve("src/a.rs", &misnamed),
+            Resolution::Unknown { report: true }
+        );
+        // A full id, from a marker.
         let full = Reference {
             local: false,
+            feature: None,
+            by_title: false,
             ..local("001-core/T001")
         };
         assert!(matches!(

@@ -104,6 +104,8 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
                     column: f.offset as u32 + 1,
                 },
                 local: false,
+                feature: None,
+                by_title: false,
             });
         }
         for (offset, target) in refs::mention_candidates(line) {

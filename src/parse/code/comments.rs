@@ -48,6 +48,8 @@ pub(super) fn attach_comment(
             anchor,
             position: found.position,
             local: found.local,
+            feature: found.feature,
+            by_title: false,
         });
     }
 }

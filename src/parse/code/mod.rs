@@ -328,6 +328,25 @@ impl<'q> CodeParser<'q> {
         for comment in comments {
             attach_comment(comment, source, language, syntax, facts);
         }
+        // A test case's title may be a spec scenario's name (OpenSpec teams name tests after
+        // scenarios): a reference by title, which names something only if a scenario has it.
+        for (i, definition) in facts.definitions.iter().enumerate() {
+            if definition.kind == DefKind::TestCase {
+                facts.references.push(Reference {
+                    target: definition.name.clone(),
+                    marker: Relation::Verifies,
+                    relation: Relation::Verifies,
+                    anchor: Anchor::Definition(i),
+                    position: Position {
+                        line: definition.start_line,
+                        column: 0,
+                    },
+                    local: true,
+                    feature: None,
+                    by_title: true,
+                });
+            }
+        }
     }
 }
 
@@ -771,10 +790,17 @@ Deno.test({ name: "deno style", fn() {} });
                 "test deno style 9-9 test",
             ]
         );
+        // Each test case's title is also a reference by title, for specs that name scenarios.
         assert_eq!(
             refs(&facts),
-            vec!["3:16 verifies search/AC-1 -> search box > lower-cases the query"]
+            vec![
+                "3:16 verifies search/AC-1 -> search box > lower-cases the query",
+                "4:0 verifies lower-cases the query -> search box > lower-cases the query",
+                "6:0 verifies rejects empty -> search box > errors > rejects empty",
+                "9:0 verifies deno style -> deno style",
+            ]
         );
+        assert!(facts.references[1..].iter().all(|r| r.by_title && r.local));
     }
 
     #[test]

@@ -15,10 +15,12 @@ pub(super) fn test_call(callee: Node, arguments: Node, source: &[u8]) -> Option<
         "Deno" if parts.next() == Some("test") => (DefKind::TestCase, parts),
         _ => return None,
     };
-    if !rest
-        .into_iter()
-        .all(|p| matches!(p, "only" | "skip" | "todo" | "concurrent" | "ignore"))
-    {
+    if !rest.into_iter().all(|p| {
+        matches!(
+            p,
+            "only" | "skip" | "todo" | "concurrent" | "ignore" | "openspec"
+        )
+    }) {
         return None;
     }
     let first = arguments.named_child(0)?;

@@ -30,6 +30,8 @@ pub struct LocatedReference {
     pub target: String,
     pub position: Position,
     pub local: bool,
+    /// For a local id, the feature its comment names (`specs/002-sync/`, `Feature: auth`).
+    pub feature: Option<String>,
 }
 
 /// A way of writing references in comments and prose.
@@ -66,9 +68,15 @@ impl MarkerSyntax for AllSyntaxes {
     }
 }
 
-/// Length of the id-shaped token at the start of `text`: `FEATURE` or `FEATURE/ITEM`, made of
-/// letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`.
+/// Length of the id-shaped token at the start of `text`: `FEATURE`, `FEATURE/ITEM` or
+/// `FEATURE/ITEM/PART` (Spec Kit's `001-x/US1/AC2`), made of letters, digits, `_`, `-` and `.`,
+/// each part starting with a letter, digit or `_`.
 pub fn id_len(text: &str) -> usize {
+    id_len_parts(text, 3)
+}
+
+/// [`id_len`] with at most `parts` parts separated by `/`.
+fn id_len_parts(text: &str, parts: usize) -> usize {
     let bytes = text.as_bytes();
     let is_start = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let is_part = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
@@ -79,7 +87,10 @@ pub fn id_len(text: &str) -> usize {
     while i < bytes.len() && is_part(bytes[i]) {
         i += 1;
     }
-    if i + 1 < bytes.len() && bytes[i] == b'/' && is_start(bytes[i + 1]) {
+    for _ in 1..parts {
+        if !(i + 1 < bytes.len() && bytes[i] == b'/' && is_start(bytes[i + 1])) {
+            break;
+        }
         i += 2;
         while i < bytes.len() && is_part(bytes[i]) {
             i += 1;
@@ -104,7 +115,7 @@ pub fn mention_candidates(line: &str) -> Vec<(usize, String)> {
         let boundary =
             i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || b"_-./:".contains(&bytes[i - 1]));
         if boundary && bytes[i].is_ascii_alphabetic() {
-            let len = id_len(&line[i..]);
+            let len = id_len_parts(&line[i..], 2);
             let token = &line[i..i + len];
             let continues = line[i + len..].starts_with('/');
             if len > 0 && token.contains('/') && !continues {
@@ -119,8 +130,8 @@ pub fn mention_candidates(line: &str) -> Vec<(usize, String)> {
 }
 
 /// Scans a block of comment text that starts at `start` and returns each reference with its
-/// position (1-based line and byte column). A feature the block names anywhere (`scope`)
-/// qualifies its local ids.
+/// position (1-based line and byte column). A feature the block names anywhere (`scope`) is
+/// kept with its local ids.
 pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec<LocatedReference> {
     let mut out = Vec::new();
     let mut scope = None;
@@ -140,13 +151,13 @@ pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec
                     column: first_column + found.offset as u32,
                 },
                 local: found.local,
+                feature: None,
             });
         }
     }
     if let Some(feature) = scope {
         for reference in out.iter_mut().filter(|r| r.local) {
-            reference.target = format!("{feature}/{}", reference.target);
-            reference.local = false;
+            reference.feature = Some(feature.clone());
         }
     }
     out
@@ -184,6 +195,10 @@ mod tests {
         assert_eq!(
             ids("//! verifies: b")[0],
             (Relation::Verifies, "b".to_owned())
+        );
+        assert_eq!(
+            ids("// implements: 001-photo-albums/US1/AC2, a/b")[0],
+            (Relation::Implements, "001-photo-albums/US1/AC2".to_owned())
         );
         assert_eq!(
             ids("<!--documents: x/NFR-security-1-->")[0],

@@ -66,11 +66,9 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     );
                     continue;
                 }
-                let before = reader.feature.items.len();
-                reader.add(name.to_owned(), "requirement", String::new(), number);
-                if reader.feature.items.len() > before {
+                if reader.add(name.to_owned(), "requirement", String::new(), number) {
                     requirement = Some(name.to_owned());
-                    open = Some(before);
+                    open = Some(reader.feature.items.len() - 1);
                 }
             }
             4 => {
@@ -82,15 +80,13 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     );
                     continue;
                 };
-                let before = reader.feature.items.len();
-                reader.add(
-                    format!("{requirement}/{name}"),
-                    "scenario",
-                    String::new(),
-                    number,
-                );
-                if reader.feature.items.len() > before {
-                    open = Some(before);
+                let id = format!("{requirement}/{name}");
+                if reader.add(id, "scenario", String::new(), number) {
+                    let item = reader.feature.items.len() - 1;
+                    reader.feature.items[item]
+                        .extra
+                        .insert(crate::link::ids::SCENARIO.to_owned(), name.to_owned());
+                    open = Some(item);
                 }
             }
             _ => {}

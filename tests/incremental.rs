@@ -312,3 +312,182 @@ fn edits_inside_bodies_re_resolve_exactly_the_calls_they_change() {
         );
     }
 }
+
+/// A project in the spec-driven formats: Spec Kit features with requirements and task lists,
+/// Kiro features whose numbered criteria renumber when one is inserted, an OpenSpec capability,
+/// and code and tests citing their ids as teams do (local ids, task ids, a spec path, test titles).
+struct Formats {
+    /// Per Spec Kit feature, its requirements' texts (`FR-001`, ...).
+    speckit: Vec<Vec<String>>,
+    /// Per Spec Kit feature, its tasks: done, and the requirement number it serves.
+    tasks: Vec<Vec<(bool, usize)>>,
+    /// Per Kiro feature, its criteria under requirement 1 (`1.1`, `1.2`, ...).
+    kiro: Vec<Vec<String>>,
+    /// The OpenSpec capability's scenario names.
+    scenarios: Vec<String>,
+    /// Per code file, what it cites: (kind, feature, number).
+    code: BTreeMap<usize, Vec<(usize, usize, usize)>>,
+    counter: usize,
+}
+
+impl Formats {
+    fn step(&mut self, rng: &mut Rng) {
+        self.counter += 1;
+        let n = self.counter;
+        let f = rng.below(2);
+        match rng.below(9) {
+            0 => self.speckit[f].push(format!("System MUST do thing {n}.")),
+            1 => {
+                let i = rng.below(self.speckit[f].len());
+                self.speckit[f][i].push_str(" Reworded.");
+            }
+            // A task is added, or one is ticked.
+            2 => {
+                let r = rng.below(self.speckit[f].len()) + 1;
+                self.tasks[f].push((false, r));
+            }
+            3 if !self.tasks[f].is_empty() => {
+                let t = rng.below(self.tasks[f].len());
+                self.tasks[f][t].0 = true;
+            }
+            // A criterion inserted at the front renumbers the others.
+            4 => self.kiro[f].insert(0, format!("WHEN event {n} THEN the system SHALL react")),
+            5 if self.kiro[f].len() > 1 => {
+                let i = rng.below(self.kiro[f].len());
+                self.kiro[f].remove(i);
+            }
+            6 => {
+                let i = rng.below(self.scenarios.len() + 1);
+                self.scenarios.insert(i, format!("Scenario {n} happens"));
+            }
+            7 => {
+                let file = rng.below(4);
+                let cites = self.code.entry(file).or_default();
+                cites.push((rng.below(4), f, rng.below(4) + 1));
+            }
+            _ => {
+                let file = rng.below(4);
+                self.code.remove(&file);
+            }
+        }
+    }
+
+    fn write(&self, fixture: &Fixture) {
+        for (f, requirements) in self.speckit.iter().enumerate() {
+            let mut spec = format!(
+                "# Feature Specification: F{f}\n\n## User Scenarios & Testing\n\n### User Story 1 - Use it (Priority: P1)\n\nA user uses it.\n\n**Acceptance Scenarios**:\n\n1. **Given** x, **When** y, **Then** z\n\n## Requirements\n\n"
+            );
+            for (i, text) in requirements.iter().enumerate() {
+                spec.push_str(&format!("- **FR-{:03}**: {text}\n", i + 1));
+            }
+            fixture.write(&format!("specs/00{f}-feature-{f}/spec.md"), spec);
+            let mut tasks = format!("# Tasks: F{f}\n\n");
+            for (t, (done, r)) in self.tasks[f].iter().enumerate() {
+                let tick = if *done { "X" } else { " " };
+                tasks.push_str(&format!(
+                    "- [{tick}] T{:03} [US1] Do FR-{r:03} in src/c{f}.rs\n",
+                    t + 1
+                ));
+            }
+            fixture.write(&format!("specs/00{f}-feature-{f}/tasks.md"), tasks);
+        }
+        for (f, criteria) in self.kiro.iter().enumerate() {
+            let mut text = format!(
+                "# Requirements Document\n\n## Requirements\n\n### Requirement 1: K{f}\n\n**User Story:** As a user, I want K{f}\n\n#### Acceptance Criteria\n\n"
+            );
+            for (i, c) in criteria.iter().enumerate() {
+                text.push_str(&format!("{}. {c}\n", i + 1));
+            }
+            fixture.write(&format!(".kiro/specs/k{f}/requirements.md"), text);
+        }
+        let mut spec = "# cap Specification\n\n## Requirements\n### Requirement: Works\nThe system SHALL work.\n\n".to_owned();
+        for s in &self.scenarios {
+            spec.push_str(&format!(
+                "#### Scenario: {s}\n- **WHEN** x\n- **THEN** y\n\n"
+            ));
+        }
+        fixture.write("openspec/specs/cap/spec.md", spec);
+        for file in 0..4 {
+            let path = fixture.root.join(format!("src/c{file}.rs"));
+            match self.code.get(&file) {
+                Some(cites) => {
+                    let mut text = String::new();
+                    for (i, (kind, f, n)) in cites.iter().enumerate() {
+                        let comment = match kind {
+                            0 => format!("// FR-{n:03}"),
+                            1 => format!("// T{n:03} [US1]"),
+                            2 => format!("// Validates: Requirements 1.{n}"),
+                            _ => format!("// specs/00{f}-feature-{f}/spec.md (FR-{n:03})"),
+                        };
+                        text.push_str(&format!("{comment}\npub fn g{i}() {{}}\n\n"));
+                    }
+                    fixture.write(&format!("src/c{file}.rs"), text);
+                }
+                None if path.exists() => std::fs::remove_file(path).unwrap(),
+                None => {}
+            }
+        }
+        let mut tests = String::from("describe(\"cap\", () => {\n");
+        for s in self.scenarios.iter().take(3) {
+            tests.push_str(&format!("  it(\"{s}\", () => {{}});\n"));
+        }
+        tests.push_str("  it(\"Scenario 2 happens\", () => {});\n});\n");
+        fixture.write("web/cap.test.ts", tests);
+    }
+}
+
+// verifies: history/incremental, index/local-ids, index/tasks
+#[test]
+fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
+    let fixture = Fixture::empty();
+    let mut rng = Rng(0xF0_4A75);
+    let mut model = Formats {
+        speckit: (0..2)
+            .map(|f| (0..3).map(|r| format!("System MUST {f}.{r}.")).collect())
+            .collect(),
+        tasks: vec![vec![(false, 1)], vec![(true, 2)]],
+        kiro: (0..2)
+            .map(|f| (0..2).map(|c| format!("WHEN {f} THEN {c} SHALL")).collect())
+            .collect(),
+        scenarios: vec!["Scenario 0 happens".to_owned()],
+        code: BTreeMap::new(),
+        counter: 0,
+    };
+    model.write(&fixture);
+    fixture.commit_all("Start", 0);
+    index(&fixture, "incremental");
+    let steps = 14;
+    let mut kinds = [0usize; 3];
+    for step in 1..=steps {
+        for _ in 0..=rng.below(3) {
+            model.step(&mut rng);
+        }
+        model.write(&fixture);
+        fixture.commit_all(&format!("Step {step}"), step as u32);
+        let stderr = index(&fixture, "incremental");
+        assert!(stderr.contains("updated "), "step {step}:\n{stderr}");
+        kinds[0] += stderr.matches("ambiguous reference").count();
+        kinds[1] += usize::from(stderr.contains("dangling reference"));
+        if step % 2 == 0 {
+            let full = format!("full-{step}");
+            index(&fixture, &full);
+            let quads = export(&fixture, "incremental");
+            kinds[2] += quads.iter().filter(|q| q.contains("/task/")).count();
+            assert_same(&quads, &export(&fixture, &full), step);
+        }
+    }
+    // The history must have exercised what it is for.
+    let quads = export(&fixture, "incremental");
+    assert!(
+        quads.iter().any(|q| q.contains("writtenId")),
+        "no local id was cited"
+    );
+    assert!(kinds[0] > 0, "no reference was ever ambiguous");
+    assert!(kinds[2] > 0, "no task was ever written");
+    assert!(
+        quads
+            .iter()
+            .any(|q| q.contains("validatedBy") && q.contains("cap.test.ts")),
+        "no test was linked by its title"
+    );
+}

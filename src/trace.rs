@@ -206,17 +206,23 @@ pub fn build(
         filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
     };
     // The three queries are independent: run them side by side (each is one thread's work).
-    let join = |handle: std::thread::ScopedJoinHandle<'_, Result<Rows, StoreError>>| {
-        handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    };
-    let (item_rows, link_rows, diagnostic_rows) = std::thread::scope(|scope| {
-        let links = scope.spawn(|| named(store, "trace-links"));
+    let (item_rows, links, diagnostic_rows) = std::thread::scope(|scope| {
+        // The written links, then the tests that reach their code through calls.
+        let links = scope.spawn(|| {
+            let rows = named(store, "trace-links")?;
+            let implemented: Vec<(String, String)> = rows
+                .iter()
+                .filter(|row| text(&row[1]).as_deref() == Some("implemented"))
+                .filter_map(|row| Some((text(&row[0])?, text(&row[3])?)))
+                .collect();
+            let inferred = inferred_links(store, &implemented)?;
+            Ok::<_, StoreError>((rows, inferred))
+        });
         let diagnostics = scope.spawn(|| store.select(DIAGNOSTICS, "kg's diagnostics query"));
         let items = named(store, "trace-items");
         (items, join(links), join(diagnostics))
     });
+    let (link_rows, inferred): (Rows, Vec<Inferred>) = links?;
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
     for row in item_rows? {
         let (Some(id), Some(feature)) = (text(&row[0]), text(&row[1])) else {
@@ -249,11 +255,12 @@ pub fn build(
             verification: None,
         });
     }
-    for row in link_rows? {
+    for row in link_rows {
         let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
             continue;
         };
-        let Some((path, symbol)) = text(&row[3]).and_then(|x| iris.located(&x)) else {
+        let Some(x) = text(&row[3]) else { continue };
+        let Some((path, symbol)) = iris.located(&x) else {
             continue;
         };
         let link = Link {
@@ -270,6 +277,19 @@ pub fn build(
             Some("documented") => item.documented_by.push(link),
             _ => {}
         }
+    }
+    for (id, x, line, distance, ambiguous) in inferred {
+        let (Some(item), Some((path, symbol))) = (items.get_mut(&id), iris.located(&x)) else {
+            continue;
+        };
+        item.verified_by.push(Link {
+            path,
+            line: Some(line),
+            symbol,
+            via: "inferred".to_owned(),
+            distance: Some(distance),
+            ambiguous,
+        });
     }
     for item in items.values_mut() {
         for links in [
@@ -298,6 +318,149 @@ pub fn build(
         items,
         diagnostics,
     })
+}
+
+/// Above this many nodes to look up callers for, [`inferred_links`] reads every call at once.
+const LOOKUPS_AT_MOST: usize = 1_000;
+
+/// The callers of `callees` (IRIs; every call when `None`), each with the callee and whether
+/// the call is ambiguous (the name resolved to several definitions).
+pub fn callers_of(
+    store: &ReadStore,
+    callees: Option<&[&str]>,
+) -> Result<Vec<(String, String, bool)>, StoreError> {
+    let values = match callees {
+        Some([]) => return Ok(Vec::new()),
+        Some(callees) => format!("VALUES ?callee {{ {} }}", query::iri_values(callees)),
+        None => String::new(),
+    };
+    let rows = store.select(
+        &format!(
+            "SELECT DISTINCT ?caller ?callee ?ambiguous WHERE {{
+               {values}
+               {{ ?caller kg:calls ?callee }}
+               UNION {{ ?caller kg:callsAmbiguous ?callee BIND(true AS ?ambiguous) }}
+             }}"
+        ),
+        "callers",
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let ambiguous = text(&row[2]).as_deref() == Some("true");
+            Some((text(&row[0])?, text(&row[1])?, ambiguous))
+        })
+        .collect())
+}
+
+/// The results of a thread, its panic passed on.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// A test inferred to verify an item: the item, the test, its first line, the number of calls
+/// from the test to the item's code, and whether that path starts with an ambiguous call.
+type Inferred = (String, String, u32, u32, bool);
+
+/// Tests that call code implementing an item, directly or through up to
+/// `link::calls::MAX_CALL_CHAIN` calls: (item, test, its first line, distance, ambiguous).
+/// The call graph is followed back from the implementing code, one lookup per call level, so
+/// the cost follows the links rather than the repository's calls. A test is ambiguous when its
+/// only shortest path starts with a call whose name resolved to several definitions.
+fn inferred_links(
+    store: &ReadStore,
+    implemented: &[(String, String)],
+) -> Result<Vec<Inferred>, StoreError> {
+    use std::collections::{BTreeSet, HashMap, VecDeque};
+    let max = crate::link::calls::MAX_CALL_CHAIN;
+    // Callers by callee, for every node within `max` calls of some implementation.
+    let mut callers: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+    let mut seen: BTreeSet<String> = implemented.iter().map(|(_, c)| c.clone()).collect();
+    let mut frontier: Vec<String> = seen.iter().cloned().collect();
+    for _ in 0..max {
+        if frontier.is_empty() {
+            break;
+        }
+        if frontier.len() > LOOKUPS_AT_MOST {
+            // Past this many nodes one scan of every call costs less than a lookup per node.
+            callers.clear();
+            for (caller, callee, ambiguous) in callers_of(store, None)? {
+                callers.entry(callee).or_default().push((caller, ambiguous));
+            }
+            break;
+        }
+        let list: Vec<&str> = frontier.iter().map(String::as_str).collect();
+        let mut next = Vec::new();
+        for (caller, callee, ambiguous) in callers_of(store, Some(&list))? {
+            callers
+                .entry(callee)
+                .or_default()
+                .push((caller.clone(), ambiguous));
+            if seen.insert(caller.clone()) {
+                next.push(caller);
+            }
+        }
+        frontier = next;
+    }
+    // From each implementation, the shortest distance to every caller within reach.
+    let mut reached: Vec<(String, String, u32, bool)> = Vec::new();
+    for (item, code) in implemented {
+        let mut best: HashMap<&str, (u32, bool)> = HashMap::new();
+        let mut queue = VecDeque::from([(code.as_str(), 0u32)]);
+        while let Some((node, depth)) = queue.pop_front() {
+            if depth == max {
+                continue;
+            }
+            for (caller, ambiguous) in callers.get(node).into_iter().flatten() {
+                let ambiguous = depth == 0 && *ambiguous;
+                match best.get_mut(caller.as_str()) {
+                    None => {
+                        best.insert(caller, (depth + 1, ambiguous));
+                        queue.push_back((caller, depth + 1));
+                    }
+                    Some(found) if found.0 == depth + 1 => found.1 &= ambiguous,
+                    Some(_) => {}
+                }
+            }
+        }
+        reached.extend(
+            best.into_iter()
+                .map(|(x, (d, a))| (item.clone(), x.to_owned(), d, a)),
+        );
+    }
+    let nodes: BTreeSet<&str> = reached.iter().map(|(_, x, _, _)| x.as_str()).collect();
+    let mut tests: HashMap<String, u32> = HashMap::new();
+    if !nodes.is_empty() {
+        // Looked up node by node, or for many nodes read whole and joined by hash.
+        let query = if nodes.len() > LOOKUPS_AT_MOST {
+            "SELECT ?x ?line WHERE {
+               { SELECT ?x WHERE { ?x a kg:Test } }
+               { SELECT ?x ?line WHERE { ?x kg:startLine ?line } }
+             }"
+            .to_owned()
+        } else {
+            let list: Vec<&str> = nodes.into_iter().collect();
+            format!(
+                "SELECT ?x ?line WHERE {{ VALUES ?x {{ {} }} ?x a kg:Test ; kg:startLine ?line }}",
+                query::iri_values(&list)
+            )
+        };
+        let rows = store.select(&query, "tests among callers")?;
+        for row in rows {
+            if let (Some(x), Some(line)) = (text(&row[0]), number(&row[1])) {
+                tests.insert(x, line);
+            }
+        }
+    }
+    Ok(reached
+        .into_iter()
+        .filter_map(|(item, x, d, a)| {
+            let line = *tests.get(&x)?;
+            Some((item, x, line, d, a))
+        })
+        .collect())
 }
 
 /// One link per place: a declared or trailer link wins over an inferred one, and the shortest

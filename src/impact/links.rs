@@ -261,21 +261,8 @@ impl Graph<'_> {
                 break;
             }
             let list: Vec<&str> = frontier.iter().map(String::as_str).collect();
-            let rows = self.store.select(
-                &format!(
-                    "SELECT DISTINCT ?caller ?callee WHERE {{
-                       VALUES ?callee {{ {} }}
-                       {{ ?caller kg:calls ?callee }} UNION {{ ?caller kg:callsAmbiguous ?callee }}
-                     }}",
-                    iri_values(&list)
-                ),
-                "impact callers",
-            )?;
             let mut next = BTreeSet::new();
-            for row in rows {
-                let (Some(caller), Some(callee)) = (cell(&row[0]), cell(&row[1])) else {
-                    continue;
-                };
+            for (caller, callee, _) in crate::trace::callers_of(self.store, Some(&list))? {
                 edges.push((caller.clone(), callee));
                 if seen.insert(caller.clone()) {
                     next.insert(caller);

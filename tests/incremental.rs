@@ -346,9 +346,11 @@ impl Formats {
                 let r = rng.below(self.speckit[f].len()) + 1;
                 self.tasks[f].push((false, r));
             }
+            // A task is ticked in the commit that writes its code, as agents do.
             3 if !self.tasks[f].is_empty() => {
                 let t = rng.below(self.tasks[f].len());
                 self.tasks[f][t].0 = true;
+                self.code.entry(f).or_default().push((0, f, t + 1));
             }
             // A criterion inserted at the front renumbers the others.
             4 => self.kiro[f].insert(0, format!("WHEN event {n} THEN the system SHALL react")),
@@ -484,6 +486,10 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
     );
     assert!(kinds[0] > 0, "no reference was ever ambiguous");
     assert!(kinds[2] > 0, "no task was ever written");
+    assert!(
+        quads.iter().any(|q| q.contains("/link/task/")),
+        "no commit ticked a task while changing code"
+    );
     assert!(
         quads
             .iter()

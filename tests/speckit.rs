@@ -147,3 +147,18 @@ fn impact_on_an_openspec_repository_runs_the_scenarios_tests() {
     fixture.write("src/session.ts", text.replace(">= IDLE_MS", "> IDLE_MS"));
     insta::assert_snapshot!("openspec_impact", fixture.kg(&["impact"]).ok());
 }
+
+// verifies: index/tasks, history/trailers
+#[test]
+fn the_commit_that_ticks_a_task_implements_its_items_through_what_it_changed() {
+    // The second commit ticks T004 (US2, FR-002) and changes `clamp_name`, which names neither.
+    let fixture = Fixture::from_steps("speckit-history");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    insta::assert_snapshot!(
+        "speckit_task_links",
+        fixture
+            .kg(&["trace", "001-photo-albums/FR-002", "001-photo-albums/US2"])
+            .ok()
+    );
+}

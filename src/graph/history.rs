@@ -30,9 +30,32 @@ pub enum LinkAnchor {
     File,
 }
 
-/// A spec item linked, through a commit's trailer, to something the commit changed.
+/// How a commit links a spec item to what it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    /// The commit's `Implements:` (`Verifies:`, `Documents:`) trailer names the item.
+    Trailer,
+    /// The commit ticks the box of a task (`[ ]` to `[x]`) that serves the item.
+    Task,
+}
+
+impl Via {
+    /// Both ways, each with its own graph.
+    pub const ALL: [Via; 2] = [Via::Trailer, Via::Task];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Trailer => "trailer",
+            Via::Task => "task",
+        }
+    }
+}
+
+/// A spec item linked, through a commit's trailer or ticked task, to something the commit
+/// changed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TrailerLink {
+    pub via: Via,
     pub marker: &'static str,
     pub target: String,
     pub path: String,
@@ -92,8 +115,9 @@ pub fn link_source(iris: &Iris, link: &TrailerLink) -> NamedNode {
     }
 }
 
-/// The node of a link: `<base>link/trailer/MARKER/ITEM/SOURCE`, SOURCE being the anchor's IRI
-/// after the base, and the item's `/` escaped so that the two parts stay apart.
+/// The node of a link: `<base>link/VIA/MARKER/ITEM/SOURCE` (VIA `trailer` or `task`), SOURCE
+/// being the anchor's IRI after the base, and the item's `/` escaped so that the two parts stay
+/// apart.
 pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
     let source = link_source(iris, link);
     let rest = source
@@ -101,8 +125,9 @@ pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
         .strip_prefix(iris.base())
         .unwrap_or(source.as_str());
     NamedNode::new_unchecked(format!(
-        "{}link/trailer/{}/{}/{rest}",
+        "{}link/{}/{}/{}/{rest}",
         iris.base(),
+        link.via.as_str(),
         link.marker,
         encode(&link.target).replace('/', "%2F")
     ))
@@ -110,7 +135,13 @@ pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
 
 /// The link a stored link node stands for, from its marker, item id and source: the inverse of
 /// [`link_source`], through [`Iris::located`].
-pub fn stored_link(iris: &Iris, marker: &str, target: &str, source: &str) -> Option<TrailerLink> {
+pub fn stored_link(
+    iris: &Iris,
+    via: Via,
+    marker: &str,
+    target: &str,
+    source: &str,
+) -> Option<TrailerLink> {
     let marker = REFERENCE_TRAILERS
         .iter()
         .map(|(_, m)| *m)
@@ -134,6 +165,7 @@ pub fn stored_link(iris: &Iris, marker: &str, target: &str, source: &str) -> Opt
         _ => return None,
     };
     Some(TrailerLink {
+        via,
         marker,
         target: target.to_owned(),
         path,
@@ -141,7 +173,8 @@ pub fn stored_link(iris: &Iris, marker: &str, target: &str, source: &str) -> Opt
     })
 }
 
-/// The quads of one aggregated trailer link in `<base>kg/links`. A link whose anchor is at HEAD
+/// The quads of one aggregated link in its graph (`<base>kg/links` for trailers,
+/// `<base>kg/task-links` for ticked tasks). A link whose anchor is at HEAD
 /// is a reference and establishes its relation (`oslc_rm:implementedBy` ...); one whose anchor is
 /// gone keeps only its commits, as history: it is no evidence, but the count goes on should the
 /// anchor come back.
@@ -151,7 +184,7 @@ pub fn link_quads(
     support: &LinkSupport,
     at_head: bool,
 ) -> Vec<Quad> {
-    let mut w = GraphWriter::new(iris.links_graph());
+    let mut w = GraphWriter::new(iris.links_graph(link.via));
     let node = link_node(iris, link);
     let source = link_source(iris, link);
     let target = iris.requirement(&link.target);
@@ -159,7 +192,7 @@ pub fn link_quads(
     w.add(&node, kg::TARGET, target.clone());
     w.text(&node, kg::TARGET_ID, &link.target);
     w.text(&node, kg::MARKER, link.marker);
-    w.text(&node, kg::VIA, "trailer");
+    w.text(&node, kg::VIA, link.via.as_str());
     w.text(&node, kg::PATH, &link.path);
     w.add(&node, kg::COMMIT_PROP, iris.commit(&support.latest));
     w.number(&node, kg::COMMIT_COUNT, support.commits);

@@ -114,10 +114,14 @@ impl Iris {
         self.node("kg/calls")
     }
 
-    /// The graph that holds links derived from history: commit trailers, one link per item and
-    /// definition (or section, or file) with the commits behind it.
-    pub fn links_graph(&self) -> NamedNode {
-        self.node("kg/links")
+    /// The graph that holds links derived from history, one per way (`kg/links` for commit
+    /// trailers, `kg/task-links` for ticked tasks): one link per item and definition (or
+    /// section, or file) with the commits behind it.
+    pub fn links_graph(&self, via: history::Via) -> NamedNode {
+        match via {
+            history::Via::Trailer => self.node("kg/links"),
+            history::Via::Task => self.node("kg/task-links"),
+        }
     }
 
     /// The graph that holds bookkeeping: the indexed commit and each file graph's blob.

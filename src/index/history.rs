@@ -91,6 +91,27 @@ pub(super) fn update_links(
     changed: &HashSet<&str>,
     changed_at_head: &FactsAtHead<'_>,
 ) -> Result<(), IndexError> {
+    let mut by_via: BTreeMap<Via, HistoryLinks> = BTreeMap::new();
+    for (link, support) in new_links {
+        by_via.entry(link.via).or_default().insert(link, support);
+    }
+    for via in Via::ALL {
+        let new_links = by_via.remove(&via).unwrap_or_default();
+        update_links_via(repo, update, iris, via, new_links, changed, changed_at_head)?;
+    }
+    Ok(())
+}
+
+/// [`update_links`] for the links of one way, in its graph.
+fn update_links_via(
+    repo: &Repo,
+    update: &mut Update<'_>,
+    iris: &Iris,
+    via: Via,
+    new_links: HistoryLinks,
+    changed: &HashSet<&str>,
+    changed_at_head: &FactsAtHead<'_>,
+) -> Result<(), IndexError> {
     let nodes = iri_values(
         new_links
             .keys()
@@ -103,7 +124,7 @@ pub(super) fn update_links(
            ?link kg:marker ?marker ; kg:targetId ?id ; kg:source ?source ;
                  kg:commit ?latest ; kg:commitCount ?count .
            OPTIONAL {{ ?link a ?type }} }} }}",
-        iris.links_graph().as_str()
+        iris.links_graph(via).as_str()
     ))?;
     let commit_prefix = format!("{}commit/", iris.base());
     let mut before: Vec<(TrailerLink, graph::history::LinkSupport, bool)> = Vec::new();
@@ -117,7 +138,7 @@ pub(super) fn update_links(
         ) else {
             continue;
         };
-        let Some(link) = graph::history::stored_link(iris, &marker, &id, &source) else {
+        let Some(link) = graph::history::stored_link(iris, via, &marker, &id, &source) else {
             continue;
         };
         let Some(latest) = latest.strip_prefix(&commit_prefix) else {
@@ -292,37 +313,106 @@ pub(super) fn history_facts(
     tick: &dyn Tick,
 ) -> Result<HashMap<BlobKey, FileFacts>, IndexError> {
     let rules = &snapshot.config.rules;
+    // First every spec version and what commits with trailers changed; then, once the task
+    // lists are read, what the commits that tick a task's box changed.
     let mut wanted: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
         let linked = !links_wanted(commit).is_empty();
-        for change in &commit.changes {
-            let Some(kind) = rules.classify(&change.path) else {
-                continue;
-            };
-            let is_test = rules.is_test_file(&change.path);
-            let blobs = match kind {
-                FileKind::Spec => vec![change.before, change.after],
-                _ if linked => vec![change.after],
-                _ => continue,
-            };
-            for blob in blobs.into_iter().flatten() {
-                wanted
-                    .entry(blob_key(blob, kind, is_test, &change.path))
-                    .or_insert_with(|| Selected {
-                        file: TreeFile {
-                            path: change.path.clone(),
-                            blob,
-                            utf8_path: true,
-                        },
-                        kind,
-                        is_test,
-                    });
-            }
-        }
+        add_blobs(snapshot, commit, linked, &mut wanted);
     }
     let list: Vec<&Selected> = wanted.values().collect();
     let (facts, _) = parse_files(repo, cache, &list, rules, tick)?;
-    Ok(wanted.into_keys().zip(facts).collect())
+    let mut by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
+    let mut more: BTreeMap<BlobKey, Selected> = BTreeMap::new();
+    for commit in commits {
+        if links_wanted(commit).is_empty() && !ticked_items(snapshot, commit, &by_key).is_empty() {
+            add_blobs(snapshot, commit, true, &mut more);
+        }
+    }
+    more.retain(|key, _| !by_key.contains_key(key));
+    let list: Vec<&Selected> = more.values().collect();
+    let (facts, _) = parse_files(repo, cache, &list, rules, tick)?;
+    by_key.extend(more.into_keys().zip(facts));
+    Ok(by_key)
+}
+
+/// Adds the blobs `commit` needs: both versions of its specs, and when it links items to what
+/// it changed (`linked`), the new version of every other file it changed.
+fn add_blobs(
+    snapshot: &Snapshot,
+    commit: &CommitInfo,
+    linked: bool,
+    wanted: &mut BTreeMap<BlobKey, Selected>,
+) {
+    let rules = &snapshot.config.rules;
+    for change in &commit.changes {
+        let Some(kind) = rules.classify(&change.path) else {
+            continue;
+        };
+        let is_test = rules.is_test_file(&change.path);
+        let blobs = match kind {
+            FileKind::Spec => vec![change.before, change.after],
+            _ if linked => vec![change.after],
+            _ => continue,
+        };
+        for blob in blobs.into_iter().flatten() {
+            wanted
+                .entry(blob_key(blob, kind, is_test, &change.path))
+                .or_insert_with(|| Selected {
+                    file: TreeFile {
+                        path: change.path.clone(),
+                        blob,
+                        utf8_path: true,
+                    },
+                    kind,
+                    is_test,
+                });
+        }
+    }
+}
+
+/// The items served by the tasks whose box `commit` ticks (`[ ]` to `[x]`), by full id: the
+/// commit implements them through what else it changed.
+pub(super) fn ticked_items(
+    snapshot: &Snapshot,
+    commit: &CommitInfo,
+    by_key: &HashMap<BlobKey, FileFacts>,
+) -> Vec<String> {
+    let rules = &snapshot.config.rules;
+    let facts = |blob: Option<ObjectId>, path: &str| {
+        let key = blob_key(blob?, FileKind::Spec, rules.is_test_file(path), path);
+        by_key.get(&key)
+    };
+    let mut items = Vec::new();
+    for change in &commit.changes {
+        if rules.classify(&change.path) != Some(FileKind::Spec) {
+            continue;
+        }
+        let Some(after) = facts(change.after, &change.path) else {
+            continue;
+        };
+        // Only a box that was there unticked: a task list added with its boxes ticked (an
+        // import, a copy) says nothing about what this commit did.
+        let open_before: HashSet<&str> = facts(change.before, &change.path)
+            .map(|f| {
+                f.tasks
+                    .iter()
+                    .filter(|t| !t.done)
+                    .map(|t| t.id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for task in after
+            .tasks
+            .iter()
+            .filter(|t| t.done && open_before.contains(t.id.as_str()))
+        {
+            items.extend(task.items.iter().map(|i| format!("{}/{i}", task.feature)));
+        }
+    }
+    items.sort();
+    items.dedup();
+    items
 }
 
 /// The quads of `commits` with their item changes, from the facts of [`history_facts`]. Returns
@@ -409,7 +499,15 @@ pub(super) fn trailer_links(
     commit: &CommitInfo,
     by_key: &HashMap<BlobKey, FileFacts>,
 ) -> Result<Vec<TrailerLink>, GitError> {
-    let wanted = links_wanted(commit);
+    let mut wanted: Vec<(Via, &'static str, String)> = links_wanted(commit)
+        .into_iter()
+        .map(|(marker, target)| (Via::Trailer, marker, target))
+        .collect();
+    wanted.extend(
+        ticked_items(snapshot, commit, by_key)
+            .into_iter()
+            .map(|item| (Via::Task, "implements", item)),
+    );
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
@@ -491,8 +589,9 @@ pub(super) fn trailer_links(
     }
     let mut links: Vec<TrailerLink> = wanted
         .iter()
-        .flat_map(|(marker, target)| {
+        .flat_map(|(via, marker, target)| {
             anchors.iter().map(|(path, anchor, in_test)| TrailerLink {
+                via: *via,
                 // In a test, `Implements:` counts as `Verifies:`, as a marker does.
                 marker: if *in_test && *marker == "implements" {
                     "verifies"

@@ -19,7 +19,7 @@ use crate::facts::{
     DefKind, Diagnostic, FileFacts, FileKind, Import, Language, Position, Reference, Severity,
 };
 use crate::git::{ChangeKind, CommitInfo, GitError, Repo, SpecialEntry, TreeFile};
-use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink};
+use crate::graph::history::{HistoryLinks, LinkAnchor, TrailerLink, Via};
 use crate::graph::{self, Context, Iris};
 use crate::link::calls::{self, CallSite, Callable};
 use crate::link::history::{ItemChange, Lineage, changed_lines, diff_items};

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::facts::{Anchor, DocSection, FileFacts, Mention, Position, Reference};
+use crate::facts::{Anchor, DocSection, FileFacts, Mention, Position, Reference, Relation};
 
 use super::LineIndex;
 use super::refs::{self, MarkerSyntax};
@@ -72,6 +72,8 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
     }
 
     let heading_lines: Vec<u32> = headings.iter().map(|(_, line, _)| *line).collect();
+    // The feature whose spec directory holds this doc (`.kiro/specs/auth/design.md`).
+    let feature = syntax.scope(&facts.path);
     for (n, line) in text.lines().enumerate() {
         let number = n as u32 + 1;
         if code_lines.iter().any(|r| r.contains(&number)) {
@@ -82,29 +84,36 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
             .iter()
             .rposition(|s| s.start_line <= number && number <= s.end_line)
             .map_or(Anchor::File, Anchor::Section);
-        // Prose cites local ids (`FR-003`) all the time; only markers declare in docs.
+        // Prose cites local ids (`FR-003`) all the time; only markers declare in docs, and in a
+        // feature's own design doc a `Validates:` line (Kiro's correctness properties).
+        let validates = feature.is_some() && line.contains("Validates");
         let found: Vec<_> = if heading_lines.contains(&number) {
             Vec::new()
         } else {
             syntax
                 .scan_line(line)
                 .into_iter()
-                .filter(|f| !f.local)
+                .filter(|f| !f.local || validates)
                 .collect()
         };
         let marked: Vec<usize> = found.iter().map(|f| f.offset).collect();
         for f in found {
+            let relation = if f.local {
+                Relation::Documents
+            } else {
+                f.relation
+            };
             facts.references.push(Reference {
                 target: f.target,
-                marker: f.relation,
-                relation: f.relation,
+                marker: relation,
+                relation,
                 anchor,
                 position: Position {
                     line: number,
                     column: f.offset as u32 + 1,
                 },
-                local: false,
-                feature: None,
+                local: f.local,
+                feature: f.local.then(|| feature.clone()).flatten(),
                 by_title: false,
             });
         }

@@ -176,3 +176,18 @@ fn the_commit_that_ticks_a_task_implements_its_items_through_what_it_changed() {
             .ok()
     );
 }
+
+// verifies: impact/spec-changes
+#[test]
+fn impact_lists_what_an_openspec_proposal_touches_without_applying_it() {
+    let fixture = Fixture::from_dir("openspec");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    // The proposal now also removes a requirement: its scenario's test is to run.
+    let delta = "openspec/changes/add-remember-me/specs/auth-session/spec.md";
+    let text = std::fs::read_to_string(fixture.root.join(delta)).unwrap();
+    fixture.write(
+        delta,
+        format!("{text}\n## REMOVED Requirements\n### Requirement: Sign Out\n**Reason**: sessions end on expiry only\n"),
+    );
+    insta::assert_snapshot!("openspec_proposal_impact", fixture.kg(&["impact"]).ok());
+}

@@ -22,6 +22,7 @@ use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::link::history::diff_items;
 use crate::link::ids::{Resolution, Resolver};
+use crate::parse::spec::openspec;
 use crate::parse::{CodeQueries, FileParser};
 use crate::query::{iri_values, literal};
 use crate::store::{ReadStore, StoreError, cell};
@@ -103,7 +104,7 @@ pub struct ReviewLink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpecChange {
     pub id: String,
-    /// `added`, `reworded`, `renumbered` or `removed`.
+    /// `added`, `reworded`, `renumbered`, `renamed` (an OpenSpec proposal's rename) or `removed`.
     pub change: String,
     pub previous_id: Option<String>,
     pub text: Option<String>,
@@ -306,6 +307,20 @@ pub fn analyze(
             if let Some(ids) = &ids {
                 collect_written(context.iris, ids, facts, &mut written);
             }
+        }
+        if let Some((proposal, capability)) = openspec::delta_target(path) {
+            if ids.is_none() {
+                ids = Some(graph.resolver()?);
+            }
+            let known = ids.as_ref().map(Resolver::known_ids);
+            report.spec_changes.extend(proposed_changes(
+                proposal,
+                capability,
+                path,
+                change.old_text.as_deref(),
+                change.new_text.as_deref(),
+                known.into_iter().flatten(),
+            ));
         }
         match kind {
             FileKind::Spec => {
@@ -644,6 +659,66 @@ fn offer_test(
             },
         );
     }
+}
+
+/// What an OpenSpec change proposal's delta spec at `path` proposes that its previous version
+/// did not, as spec changes of its capability's items, without applying it: a modified
+/// requirement is reworded and a removed one removed, each with the scenarios it has at HEAD
+/// (`known` ids), a renamed one renamed, an added one added.
+fn proposed_changes<'a>(
+    proposal: &str,
+    capability: &str,
+    path: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    known: impl Iterator<Item = &'a String>,
+) -> Vec<SpecChange> {
+    let old = old.map(openspec::deltas).unwrap_or_default();
+    let same = |a: &openspec::Delta, b: &openspec::Delta| {
+        (a.operation, &a.name, &a.from, &a.text) == (b.operation, &b.name, &b.from, &b.text)
+    };
+    let known: Vec<&String> = known.collect();
+    let mut out = Vec::new();
+    for delta in new.map(openspec::deltas).unwrap_or_default() {
+        if old.iter().any(|o| same(o, &delta)) {
+            continue;
+        }
+        let id = format!("{capability}/{}", delta.name);
+        let change = match delta.operation {
+            "ADDED" => "added",
+            "MODIFIED" => "reworded",
+            "REMOVED" => "removed",
+            _ => "renamed",
+        };
+        let scenarios: Vec<&String> = match change {
+            "reworded" | "removed" => {
+                let prefix = format!("{id}/");
+                let mut found: Vec<&String> = known
+                    .iter()
+                    .copied()
+                    .filter(|k| k.starts_with(&prefix))
+                    .collect();
+                found.sort();
+                found
+            }
+            _ => Vec::new(),
+        };
+        let entry = |id: String, text: Option<String>| SpecChange {
+            id,
+            change: change.to_owned(),
+            previous_id: delta
+                .from
+                .as_ref()
+                .map(|from| format!("{capability}/{from}")),
+            text,
+            previous_text: None,
+            path: format!("{path} (proposal {proposal})"),
+            review: Vec::new(),
+        };
+        out.push(entry(id, Some(delta.text.clone())));
+        out.extend(scenarios.into_iter().map(|s| entry(s.clone(), None)));
+    }
+    out
 }
 
 /// The links written in a file's own text, by the IRI of the node they are anchored to.

@@ -95,6 +95,99 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
     reader.finish(facts, "an OpenSpec spec with no requirements");
 }
 
+/// What a change proposal's delta spec does to one requirement of its capability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    /// `ADDED`, `MODIFIED`, `REMOVED` or `RENAMED`.
+    pub operation: &'static str,
+    /// The requirement's name (for a rename, the new one).
+    pub name: String,
+    /// For a rename, the old name.
+    pub from: Option<String>,
+    /// The requirement's text as the proposal has it (its block up to the next requirement).
+    pub text: String,
+    pub line: u32,
+}
+
+/// The change and capability of a delta spec, `openspec/changes/<change>/specs/<capability>/
+/// spec.md` (not in the archive, which is history).
+pub fn delta_target(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("openspec/changes/")?;
+    let (change, rest) = rest.split_once("/specs/")?;
+    let capability = rest.strip_suffix("/spec.md")?;
+    let plain = |s: &str| !s.is_empty() && !s.contains('/');
+    (plain(change) && change != "archive" && plain(capability)).then_some((change, capability))
+}
+
+/// What a delta spec proposes, requirement by requirement: `## ADDED Requirements`,
+/// `## MODIFIED Requirements`, `## REMOVED Requirements` (each `### Requirement: <name>` under
+/// them), and `## RENAMED Requirements` (`- FROM: ### Requirement: <old>` and
+/// `- TO: ### Requirement: <new>`).
+pub fn deltas(text: &str) -> Vec<Delta> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<Delta> = Vec::new();
+    let mut operation: Option<&'static str> = None;
+    let mut open = false;
+    let mut from: Option<String> = None;
+    for (n, line) in outside_fences(&lines) {
+        let number = n as u32 + 1;
+        let trimmed = line.trim();
+        if let Some((level, title)) = heading(trimmed) {
+            open = false;
+            if level == 2 {
+                operation = ["ADDED", "MODIFIED", "REMOVED", "RENAMED"]
+                    .into_iter()
+                    .find(|op| title.eq_ignore_ascii_case(&format!("{op} Requirements")));
+            } else if let (3, Some(op), Some(name)) =
+                (level, operation, labelled(title, "Requirement:"))
+                && op != "RENAMED"
+            {
+                out.push(Delta {
+                    operation: op,
+                    name: name.to_owned(),
+                    from: None,
+                    text: String::new(),
+                    line: number,
+                });
+                open = true;
+            }
+            continue;
+        }
+        if operation == Some("RENAMED") {
+            let item = trimmed.trim_start_matches(['-', '*']).trim();
+            let named = |label: &str| {
+                let rest = item
+                    .get(..label.len())?
+                    .eq_ignore_ascii_case(label)
+                    .then(|| item[label.len()..].trim())?;
+                let rest = rest.trim_start_matches('`').trim_end_matches('`');
+                labelled(rest.trim_start_matches('#').trim(), "Requirement:").map(str::to_owned)
+            };
+            if let Some(old) = named("FROM:") {
+                from = Some(old);
+            } else if let (Some(new), Some(old)) = (named("TO:"), from.take()) {
+                out.push(Delta {
+                    operation: "RENAMED",
+                    name: new,
+                    from: Some(old),
+                    text: String::new(),
+                    line: number,
+                });
+            }
+            continue;
+        }
+        if let (true, Some(delta), false) = (open, out.last_mut(), trimmed.is_empty()) {
+            if !delta.text.is_empty() {
+                delta.text.push(' ');
+            }
+            delta
+                .text
+                .push_str(&plain(trimmed.trim_start_matches(['-', '*']).trim()));
+        }
+    }
+    out
+}
+
 /// `Requirement: Sessions expire` is `Sessions expire` for the label `Requirement:`.
 fn labelled<'a>(title: &'a str, label: &str) -> Option<&'a str> {
     let head = title.get(..label.len())?;
@@ -138,6 +231,39 @@ mod tests {
             diagnostic_lines(&facts),
             vec![
                 "4: requirement `Not here` outside the `## Requirements` section; it was not read"
+            ]
+        );
+    }
+
+    // verifies: impact/spec-changes
+    #[test]
+    fn reads_what_a_change_proposal_adds_modifies_removes_and_renames() {
+        assert_eq!(
+            delta_target("openspec/changes/add-2fa/specs/auth/spec.md"),
+            Some(("add-2fa", "auth"))
+        );
+        assert_eq!(
+            delta_target("openspec/changes/archive/2026-01-01-x/specs/auth/spec.md"),
+            None
+        );
+        assert_eq!(delta_target("openspec/specs/auth/spec.md"), None);
+        let text = "## ADDED Requirements\n### Requirement: Two factors\nThe system SHALL ask for a code.\n\n#### Scenario: Code asked\n- **WHEN** x\n\n## MODIFIED Requirements\n### Requirement: Session Expiry\nThe system SHALL end a session after 30 days.\n\n## REMOVED Requirements\n### Requirement: Sign Out\n**Reason**: gone\n\n## RENAMED Requirements\n- FROM: `### Requirement: Login`\n- TO: `### Requirement: Sign In`\n";
+        let found: Vec<String> = deltas(text)
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {} {:?} | {}",
+                    d.line, d.operation, d.name, d.from, d.text
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "2:ADDED Two factors None | The system SHALL ask for a code.",
+                "9:MODIFIED Session Expiry None | The system SHALL end a session after 30 days.",
+                "13:REMOVED Sign Out None | Reason: gone",
+                "18:RENAMED Sign In Some(\"Login\") | ",
             ]
         );
     }

@@ -464,15 +464,16 @@ fn inferred_links(
 }
 
 /// One link per place: a declared link wins over a trailer's, a trailer's over a ticked task's,
-/// those over an inferred one, and the shortest
+/// that over a message's, those over an inferred one, and the shortest
 /// inferred distance over longer ones.
 fn deduplicate(links: &mut Vec<Link>) {
     let rank = |l: &Link| match l.via.as_str() {
         "declared" => 0,
         "trailer" => 1,
         "task" => 2,
-        "inferred" => 3,
-        _ => 4,
+        "message" => 3,
+        "inferred" => 4,
+        _ => 5,
     };
     links.sort_by(|a, b| {
         (&a.path, a.line, &a.symbol, rank(a), a.distance).cmp(&(

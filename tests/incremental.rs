@@ -464,8 +464,17 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
         for _ in 0..=rng.below(3) {
             model.step(&mut rng);
         }
+        // Every third commit works on feature 0 alone, as an agent implementing one task does,
+        // and its message names the ids.
+        let message = if step % 3 == 0 {
+            model.speckit[0].push(format!("System MUST do step {step}."));
+            model.code.entry(0).or_default().push((0, 0, 1));
+            format!("Step {step}: T001 and FR-002")
+        } else {
+            format!("Step {step}")
+        };
         model.write(&fixture);
-        fixture.commit_all(&format!("Step {step}"), step as u32);
+        fixture.commit_all(&message, step as u32);
         let stderr = index(&fixture, "incremental");
         assert!(stderr.contains("updated "), "step {step}:\n{stderr}");
         kinds[0] += stderr.matches("ambiguous reference").count();
@@ -489,6 +498,10 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
     assert!(
         quads.iter().any(|q| q.contains("/link/task/")),
         "no commit ticked a task while changing code"
+    );
+    assert!(
+        quads.iter().any(|q| q.contains("/link/message/")),
+        "no commit message named an id of the one feature it changed"
     );
     assert!(
         quads

@@ -169,6 +169,19 @@ fn the_commit_that_ticks_a_task_implements_its_items_through_what_it_changed() {
     let fixture = Fixture::from_steps("speckit-history");
     let index = fixture.kg(&["index"]);
     assert_eq!(index.code, 0, "{}", index.stderr);
+    // Its message, "T004 is done.", names the task in the one feature whose task list it changed.
+    let by_message = fixture
+        .kg(&[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?id ?source WHERE { GRAPH ?g { ?l kg:via \"message\" ; kg:targetId ?id ; kg:source ?s } BIND(STRAFTER(STR(?s), '/sym/') AS ?source) } ORDER BY ?id",
+        ])
+        .ok();
+    assert_eq!(
+        by_message.replace("\r\n", "\n"),
+        "id,source\n001-photo-albums/FR-002,rust/src/util.rs#clamp_name\n001-photo-albums/US2,rust/src/util.rs#clamp_name\n"
+    );
     insta::assert_snapshot!(
         "speckit_task_links",
         fixture

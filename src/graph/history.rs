@@ -37,16 +37,20 @@ pub enum Via {
     Trailer,
     /// The commit ticks the box of a task (`[ ]` to `[x]`) that serves the item.
     Task,
+    /// The commit's message names the item or a task serving it (`T012`, `FR-003`), in the one
+    /// feature whose specs the commit changed.
+    Message,
 }
 
 impl Via {
-    /// Both ways, each with its own graph.
-    pub const ALL: [Via; 2] = [Via::Trailer, Via::Task];
+    /// Every way, each with its own graph.
+    pub const ALL: [Via; 3] = [Via::Trailer, Via::Task, Via::Message];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Via::Trailer => "trailer",
             Via::Task => "task",
+            Via::Message => "message",
         }
     }
 }
@@ -115,7 +119,7 @@ pub fn link_source(iris: &Iris, link: &TrailerLink) -> NamedNode {
     }
 }
 
-/// The node of a link: `<base>link/VIA/MARKER/ITEM/SOURCE` (VIA `trailer` or `task`), SOURCE
+/// The node of a link: `<base>link/VIA/MARKER/ITEM/SOURCE` (VIA `trailer`, `task`, `message`), SOURCE
 /// being the anchor's IRI after the base, and the item's `/` escaped so that the two parts stay
 /// apart.
 pub fn link_node(iris: &Iris, link: &TrailerLink) -> NamedNode {
@@ -174,7 +178,8 @@ pub fn stored_link(
 }
 
 /// The quads of one aggregated link in its graph (`<base>kg/links` for trailers,
-/// `<base>kg/task-links` for ticked tasks). A link whose anchor is at HEAD
+/// `<base>kg/task-links` for ticked tasks, `<base>kg/message-links` for ids a message names). A
+/// link whose anchor is at HEAD
 /// is a reference and establishes its relation (`oslc_rm:implementedBy` ...); one whose anchor is
 /// gone keeps only its commits, as history: it is no evidence, but the count goes on should the
 /// anchor come back.

@@ -115,12 +115,14 @@ impl Iris {
     }
 
     /// The graph that holds links derived from history, one per way (`kg/links` for commit
-    /// trailers, `kg/task-links` for ticked tasks): one link per item and definition (or
+    /// trailers, `kg/task-links` for ticked tasks, `kg/message-links` for ids a message names):
+    /// one link per item and definition (or
     /// section, or file) with the commits behind it.
     pub fn links_graph(&self, via: history::Via) -> NamedNode {
         match via {
             history::Via::Trailer => self.node("kg/links"),
             history::Via::Task => self.node("kg/task-links"),
+            history::Via::Message => self.node("kg/message-links"),
         }
     }
 

@@ -325,7 +325,9 @@ pub(super) fn history_facts(
     let mut by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
     let mut more: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
-        if links_wanted(commit).is_empty() && !ticked_items(snapshot, commit, &by_key).is_empty() {
+        let evidence = !ticked_items(snapshot, commit, &by_key).is_empty()
+            || !message_items(snapshot, commit, &by_key).is_empty();
+        if links_wanted(commit).is_empty() && evidence {
             add_blobs(snapshot, commit, true, &mut more);
         }
     }
@@ -491,6 +493,83 @@ pub(super) fn links_wanted(commit: &CommitInfo) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The items a commit's message names by a spec format's own ids (`T012`, `US1`, `FR-003`;
+/// Kiro's numbers only after their word, `Requirements 2.1`), by full id, when the commit
+/// changed the specs or task list of exactly one feature (or its message names the feature's
+/// spec path): that feature is the one the message means. A task id stands for the task's
+/// items, as the task list the commit leaves has them. Anything else names no feature for
+/// certain and links nothing.
+pub(super) fn message_items(
+    snapshot: &Snapshot,
+    commit: &CommitInfo,
+    by_key: &HashMap<BlobKey, FileFacts>,
+) -> Vec<String> {
+    use crate::parse::refs::{MarkerSyntax, SPEC_IDS, ids_in, requirement_numbers};
+    let rules = &snapshot.config.rules;
+    let mut local: Vec<String> = ids_in(&commit.message)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let named = commit.message.lines().find_map(|line| SPEC_IDS.scope(line));
+    if named.is_some() {
+        local.extend(
+            requirement_numbers(&commit.message)
+                .into_iter()
+                .map(|(_, n)| n),
+        );
+    }
+    if local.is_empty() {
+        return Vec::new();
+    }
+    // What the commit's spec files declare, after it, by feature.
+    let mut items: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    let mut tasks: BTreeMap<(&str, &str), &[String]> = BTreeMap::new();
+    for change in &commit.changes {
+        if rules.classify(&change.path) != Some(FileKind::Spec) {
+            continue;
+        }
+        let Some(after) = change.after else { continue };
+        let key = blob_key(
+            after,
+            FileKind::Spec,
+            rules.is_test_file(&change.path),
+            &change.path,
+        );
+        let Some(facts) = by_key.get(&key) else {
+            continue;
+        };
+        for feature in &facts.features {
+            items
+                .entry(&feature.name)
+                .or_default()
+                .extend(feature.items.iter().map(|i| i.local_id.as_str()));
+        }
+        for task in &facts.tasks {
+            items.entry(&task.feature).or_default();
+            tasks.insert((&task.feature, &task.id), &task.items);
+        }
+    }
+    let feature = match (&named, items.len()) {
+        (Some(named), _) if items.contains_key(named.as_str()) => named.as_str(),
+        (None, 1) => items.keys().next().copied().unwrap_or_default(),
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for id in &local {
+        if let Some(served) = tasks.get(&(feature, id.as_str())) {
+            out.extend(served.iter().map(|i| format!("{feature}/{i}")));
+        } else if items
+            .get(feature)
+            .is_some_and(|defined| defined.contains(id.as_str()))
+        {
+            out.push(format!("{feature}/{id}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Links each item a commit's trailers name to the innermost definitions (or doc sections) whose
 /// lines the commit added or changed, or to the file when a changed line lies outside any.
 pub(super) fn trailer_links(
@@ -507,6 +586,11 @@ pub(super) fn trailer_links(
         ticked_items(snapshot, commit, by_key)
             .into_iter()
             .map(|item| (Via::Task, "implements", item)),
+    );
+    wanted.extend(
+        message_items(snapshot, commit, by_key)
+            .into_iter()
+            .map(|item| (Via::Message, "implements", item)),
     );
     if wanted.is_empty() {
         return Ok(Vec::new());

@@ -281,6 +281,39 @@ mod tests {
         );
     }
 
+    // verifies: history/item-history
+    #[test]
+    fn an_inserted_kiro_criterion_renumbers_the_ones_after_it() {
+        let read = |criteria: &[&str]| {
+            let mut text =
+                "## Requirements\n### Requirement 1: Export\n#### Acceptance Criteria\n".to_owned();
+            for (i, c) in criteria.iter().enumerate() {
+                text.push_str(&format!("{}. {c}\n", i + 1));
+            }
+            let mut facts = FileFacts::new(".kiro/specs/x/requirements.md", FileKind::Spec, "0", 0);
+            crate::parse::spec::kiro::parse(&text, &mut facts);
+            facts.features
+        };
+        let old = read(&["WHEN a THEN b SHALL c", "WHEN d THEN e SHALL f"]);
+        let new = read(&[
+            "WHEN n THEN o SHALL p",
+            "WHEN a THEN b SHALL c",
+            "WHEN d THEN e SHALL f",
+        ]);
+        let changes: Vec<String> = diff_items(&old, &new)
+            .iter()
+            .map(|c| format!("{} {} {:?}", c.kind.as_str(), c.id, c.previous_id))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                "added x/1.1 None",
+                "renumbered x/1.2 Some(\"x/1.1\")",
+                "renumbered x/1.3 Some(\"x/1.2\")",
+            ]
+        );
+    }
+
     #[test]
     fn rewording_removing_and_explicit_ids() {
         let old = "feature: f\nacceptance:\n  - Supports PNG and JPG formats.\n  - id: size\n    text: Under 5MB.\n  - Shows a progress bar.\nnfrs:\n  security:\n    - Scan for malware.\n";

@@ -56,8 +56,9 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
             continue;
         };
         match (&requirement, in_criteria) {
+            // A criterion's number is its place in the list: inserting one renumbers the rest.
             (Some(id), true) => {
-                reader.add(format!("{id}.{m}"), "acceptance-criterion", text, number);
+                reader.add_positional(format!("{id}.{m}"), "acceptance-criterion", text, number);
             }
             (None, true) => reader.warn(number, "an acceptance criterion outside any requirement; it was not read (put it under a `### Requirement N` heading)".to_owned(),
             ),

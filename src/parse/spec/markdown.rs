@@ -104,6 +104,16 @@ impl Reader {
         true
     }
 
+    /// [`Reader::add`] for an item whose id is its place in a numbered list (`1.2`, `US1/AC2`),
+    /// which history matches by text, so that an insertion renumbers the items after it.
+    pub(super) fn add_positional(&mut self, id: String, kind: &str, text: String, line: u32) {
+        if self.add(id, kind, text, line)
+            && let Some(item) = self.feature.items.last_mut()
+        {
+            item.explicit_id = false;
+        }
+    }
+
     /// Whether `id` is declared already.
     pub(super) fn declared(&self, id: &str) -> bool {
         self.seen.contains_key(id)

@@ -99,7 +99,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         };
         if let Some(story) = story {
             if let Some((k, text)) = scenario {
-                reader.add(
+                reader.add_positional(
                     format!("US{story}/AC{k}"),
                     "acceptance-scenario",
                     text,

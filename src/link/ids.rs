@@ -169,14 +169,14 @@ impl Resolver {
         // The feature the comment names decides; one that does not define the id leaves it
         // unknown (a misspelt path is worth a warning, not a guess).
         if let Some(named) = &reference.feature {
-            return match features.contains(named) {
-                true => self
-                    .full(&format!("{named}/{target}"))
-                    .unwrap_or(Resolution::Unknown { report: true }),
-                false => Resolution::Unknown {
+            if !features.contains(named) {
+                return Resolution::Unknown {
                     report: self.shapes.contains(shape(target)),
-                },
-            };
+                };
+            }
+            return self
+                .full(&format!("{named}/{target}"))
+                .unwrap_or(Resolution::Unknown { report: true });
         }
         let chosen = self.choose(path, features);
         match chosen {

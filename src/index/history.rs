@@ -302,6 +302,32 @@ pub(super) fn blob_key(blob: ObjectId, kind: FileKind, is_test: bool, path: &str
     (blob, kind, is_test, path)
 }
 
+/// The features of a spec version, none for an absent file.
+fn features(facts: Option<&FileFacts>) -> &[crate::facts::Feature] {
+    facts.map_or(&[], |f| &f.features)
+}
+
+/// The spec files `commit` changed, each with its facts before and after the commit (`None` on
+/// a side where the file is absent), from [`history_facts`].
+pub(super) fn spec_versions<'a>(
+    snapshot: &'a Snapshot,
+    commit: &'a CommitInfo,
+    by_key: &'a HashMap<BlobKey, FileFacts>,
+) -> impl Iterator<Item = (Option<&'a FileFacts>, Option<&'a FileFacts>)> + 'a {
+    let rules = &snapshot.config.rules;
+    commit
+        .changes
+        .iter()
+        .filter(|change| rules.classify(&change.path) == Some(FileKind::Spec))
+        .map(move |change| {
+            let is_test = rules.is_test_file(&change.path);
+            let facts = |blob: Option<ObjectId>| {
+                by_key.get(&blob_key(blob?, FileKind::Spec, is_test, &change.path))
+            };
+            (facts(change.before), facts(change.after))
+        })
+}
+
 /// The facts of the blobs the history of `commits` needs: every version of every spec file, and
 /// what commits with trailers changed (to find the definitions they changed), parsed once per
 /// blob.
@@ -380,22 +406,14 @@ pub(super) fn ticked_items(
     commit: &CommitInfo,
     by_key: &HashMap<BlobKey, FileFacts>,
 ) -> Vec<String> {
-    let rules = &snapshot.config.rules;
-    let facts = |blob: Option<ObjectId>, path: &str| {
-        let key = blob_key(blob?, FileKind::Spec, rules.is_test_file(path), path);
-        by_key.get(&key)
-    };
     let mut items = Vec::new();
-    for change in &commit.changes {
-        if rules.classify(&change.path) != Some(FileKind::Spec) {
-            continue;
-        }
-        let Some(after) = facts(change.after, &change.path) else {
+    for (before, after) in spec_versions(snapshot, commit, by_key) {
+        let Some(after) = after else {
             continue;
         };
         // Only a box that was there unticked: a task list added with its boxes ticked (an
         // import, a copy) says nothing about what this commit did.
-        let open_before: HashSet<&str> = facts(change.before, &change.path)
+        let open_before: HashSet<&str> = before
             .map(|f| {
                 f.tasks
                     .iter()
@@ -429,7 +447,6 @@ pub(super) fn history_quads(
     tick: &dyn Tick,
     sink: &mut dyn FnMut(Vec<Quad>) -> Result<(), IndexError>,
 ) -> Result<(HashMap<ObjectId, Vec<ItemChange>>, HistoryLinks), IndexError> {
-    let rules = &snapshot.config.rules;
     let mut item_changes_of = HashMap::new();
     let mut links = HistoryLinks::new();
     for part in commits.chunks(PART_COMMITS) {
@@ -439,26 +456,8 @@ pub(super) fn history_quads(
                 || repo.blob_reader(),
                 |reader, commit| -> Result<CommitFacts, GitError> {
                     let mut item_changes = Vec::new();
-                    for change in &commit.changes {
-                        if rules.classify(&change.path) != Some(FileKind::Spec) {
-                            continue;
-                        }
-                        let features = |blob: Option<ObjectId>| {
-                            blob.and_then(|b| {
-                                by_key.get(&blob_key(
-                                    b,
-                                    FileKind::Spec,
-                                    rules.is_test_file(&change.path),
-                                    &change.path,
-                                ))
-                            })
-                            .map(|f| f.features.clone())
-                            .unwrap_or_default()
-                        };
-                        item_changes.extend(diff_items(
-                            &features(change.before),
-                            &features(change.after),
-                        ));
+                    for (before, after) in spec_versions(snapshot, commit, by_key) {
+                        item_changes.extend(diff_items(features(before), features(after)));
                     }
                     item_changes.sort();
                     let links = trailer_links(reader, snapshot, commit, by_key)?;
@@ -505,7 +504,6 @@ pub(super) fn message_items(
     by_key: &HashMap<BlobKey, FileFacts>,
 ) -> Vec<String> {
     use crate::parse::refs::{MarkerSyntax, SPEC_IDS, ids_in, requirement_numbers};
-    let rules = &snapshot.config.rules;
     let mut local: Vec<String> = ids_in(&commit.message)
         .into_iter()
         .map(|(_, id)| id)
@@ -524,18 +522,8 @@ pub(super) fn message_items(
     // What the commit's spec files declare, after it, by feature.
     let mut items: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
     let mut tasks: BTreeMap<(&str, &str), &[String]> = BTreeMap::new();
-    for change in &commit.changes {
-        if rules.classify(&change.path) != Some(FileKind::Spec) {
-            continue;
-        }
-        let Some(after) = change.after else { continue };
-        let key = blob_key(
-            after,
-            FileKind::Spec,
-            rules.is_test_file(&change.path),
-            &change.path,
-        );
-        let Some(facts) = by_key.get(&key) else {
+    for (_, facts) in spec_versions(snapshot, commit, by_key) {
+        let Some(facts) = facts else {
             continue;
         };
         for feature in &facts.features {

@@ -325,20 +325,14 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
 
     for reference in &facts.references {
         let resolution = context.ids.resolve(&facts.path, reference);
-        // The full id the reference names and the items it links: a task links its items.
-        let (target_id, items) = match &resolution {
-            Resolution::Item(id) => (id.clone(), vec![id.clone()]),
-            Resolution::Task { task, items } => (task.clone(), items.clone()),
-            Resolution::Ambiguous(_) => (reference.target.clone(), Vec::new()),
+        // The full id the reference names (as written when it names none for certain), and
+        // the items it links.
+        let target_id = match &resolution {
             Resolution::Unknown { report: false } => continue,
-            // A dangling full id stays linked to the IRI it names; a local one names none.
-            Resolution::Unknown { report: true } if reference.local => {
-                (reference.target.clone(), Vec::new())
-            }
-            Resolution::Unknown { report: true } => {
-                (reference.target.clone(), vec![reference.target.clone()])
-            }
+            Resolution::Item(id) | Resolution::Task { task: id, .. } => id.clone(),
+            Resolution::Ambiguous(_) | Resolution::Unknown { .. } => reference.target.clone(),
         };
+        let items = resolution.linked_items(reference);
         let node = reference_node(&file, reference.position);
         let source = anchor(reference.anchor);
         let link = match reference.relation {

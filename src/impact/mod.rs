@@ -21,7 +21,7 @@ use crate::git::diff::{FileDiff, Patch};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::link::history::diff_items;
-use crate::link::ids::{Resolution, Resolver};
+use crate::link::ids::Resolver;
 use crate::parse::spec::openspec;
 use crate::parse::{CodeQueries, FileParser};
 use crate::query::{iri_values, literal};
@@ -741,15 +741,7 @@ fn collect_written(
             }
             Anchor::Section(i) => iris.section(&facts.path, &keys[i]),
         };
-        let items = match ids.resolve(&facts.path, reference) {
-            Resolution::Item(id) => vec![id],
-            Resolution::Task { items, .. } => items,
-            // A dangling marker still names its id; a local id names nothing for certain.
-            Resolution::Unknown { report: true } if !reference.local => {
-                vec![reference.target.clone()]
-            }
-            _ => Vec::new(),
-        };
+        let items = ids.resolve(&facts.path, reference).linked_items(reference);
         for item in items {
             out.entry(node.as_str().to_owned())
                 .or_default()

@@ -38,6 +38,22 @@ pub enum Resolution {
     Unknown { report: bool },
 }
 
+impl Resolution {
+    /// The full ids of the items `reference`, resolved so, links: the item, the task's items,
+    /// or a dangling marker's own id (it stays linked to the IRI it names); none for an
+    /// ambiguous or unknown local id, which names nothing for certain.
+    pub fn linked_items(&self, reference: &Reference) -> Vec<String> {
+        match self {
+            Resolution::Item(id) => vec![id.clone()],
+            Resolution::Task { items, .. } => items.clone(),
+            Resolution::Unknown { report: true } if !reference.local => {
+                vec![reference.target.clone()]
+            }
+            Resolution::Ambiguous(_) | Resolution::Unknown { .. } => Vec::new(),
+        }
+    }
+}
+
 /// What one task gives references to it.
 #[derive(Debug, Clone, Default)]
 struct TaskTargets {

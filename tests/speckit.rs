@@ -1,7 +1,8 @@
 //! Spec-driven repositories read as they are, with no kg.toml: GitHub Spec Kit
 //! (`fixtures/speckit`: two features' `spec.md` and `tasks.md`, code citing `FR-001`, `T002` and
 //! `US1` as teams do), Kiro and cc-sdd (`fixtures/kiro`: `requirements.md` in English and in
-//! Japanese, `tasks.md` with `_Requirements:_`, code with `Validates: Requirements 1.2`) and
+//! Japanese, `tasks.md` with `_Requirements:_`, code with `Validates: Requirements 1.2`;
+//! `fixtures/kiro-bugfix`: a bugfix spec beside a feature spec that shares its numbers) and
 //! OpenSpec (`fixtures/openspec`: a capability spec, a change proposal, tests named after
 //! scenarios).
 
@@ -106,6 +107,15 @@ fn impact_on_a_spec_kit_repository_reaches_items_through_tasks() {
 fn a_kiro_feature_is_traced_with_no_configuration() {
     let fixture = indexed("kiro", "2 features, 9 items, 4 tasks");
     insta::assert_snapshot!("kiro_trace", fixture.kg(&["trace"]).ok());
+}
+
+// verifies: index/specs, index/local-ids
+#[test]
+fn a_kiro_bugfix_spec_is_traced_statement_by_statement() {
+    // Its current, expected and unchanged behaviors are items; a test's `Feature:` line holds
+    // for the `Validates:` line below it, and the tasks that name a file decide for the rest.
+    let fixture = indexed("kiro-bugfix", "2 features, 8 items, 2 tasks");
+    insta::assert_snapshot!("kiro_bugfix_trace", fixture.kg(&["trace"]).ok());
 }
 
 // verifies: index/local-ids, index/tasks

@@ -19,9 +19,19 @@ pub(super) fn attach_comment(
         line: comment.start_position().row as u32 + 1,
         column: comment.start_position().column as u32 + 1,
     };
-    let found = refs::scan_block(syntax, text, start);
+    let mut found = refs::scan_block(syntax, text, start);
     if found.is_empty() {
         return;
+    }
+    // Consecutive line comments are one comment to their reader: a feature named on another
+    // line of the run (`// Feature: export-csv` above `// Validates: Requirements 1.2`) holds
+    // for the local ids of this one.
+    if found.iter().any(|f| f.local && f.feature.is_none())
+        && let Some(feature) = run_scope(comment, source, syntax)
+    {
+        for f in found.iter_mut().filter(|f| f.local && f.feature.is_none()) {
+            f.feature = Some(feature.clone());
+        }
     }
     let inner_doc =
         language == Language::Rust && (text.starts_with("//!") || text.starts_with("/*!"));
@@ -52,6 +62,34 @@ pub(super) fn attach_comment(
             by_title: false,
         });
     }
+}
+
+/// The feature that the comments directly above and below `comment` name (the nearest above
+/// first), with no blank line or code between.
+fn run_scope(comment: Node, source: &[u8], syntax: &dyn MarkerSyntax) -> Option<String> {
+    let is_comment = |n: &Node| matches!(n.kind(), "line_comment" | "block_comment" | "comment");
+    let scope_of = |n: Node| {
+        node_text(n, source)
+            .lines()
+            .find_map(|line| syntax.scope(line))
+    };
+    let (mut top, mut node) = (comment.start_position().row, comment.prev_sibling());
+    while let Some(n) = node.filter(|n| is_comment(n) && last_row(*n) + 1 == top) {
+        if let Some(feature) = scope_of(n) {
+            return Some(feature);
+        }
+        top = n.start_position().row;
+        node = n.prev_sibling();
+    }
+    let (mut bottom, mut node) = (last_row(comment), comment.next_sibling());
+    while let Some(n) = node.filter(|n| is_comment(n) && n.start_position().row == bottom + 1) {
+        if let Some(feature) = scope_of(n) {
+            return Some(feature);
+        }
+        bottom = last_row(n);
+        node = n.next_sibling();
+    }
+    None
 }
 
 pub(super) fn following_definition(

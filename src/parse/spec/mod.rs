@@ -43,7 +43,11 @@ pub const FORMATS: &[SpecFormat] = &[
     },
     SpecFormat {
         name: "kiro",
-        paths: &[".kiro/specs/*/requirements.md", ".kiro/specs/*/tasks.md"],
+        paths: &[
+            ".kiro/specs/*/requirements.md",
+            ".kiro/specs/*/bugfix.md",
+            ".kiro/specs/*/tasks.md",
+        ],
         parse: kiro::parse,
     },
     SpecFormat {

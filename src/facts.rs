@@ -117,6 +117,9 @@ pub enum ItemKind {
     Nfr { category: String },
 }
 
+/// The item attribute that holds a scenario's name (OpenSpec), which a test's title may repeat.
+pub const SCENARIO: &str = "scenario";
+
 /// One acceptance criterion or NFR. Its full id is `feature/local_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpecItem {
@@ -275,8 +278,12 @@ pub struct Reference {
 /// A task from a spec format's task list (`- [x] T012 [US1] ...`, `- [ ] 2.1 ...`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
-    /// The feature whose task list holds it.
+    /// The feature whose task list holds it, or the OpenSpec change (`in_change`).
     pub feature: String,
+    /// Whether it is a task of an OpenSpec change, which serves what the change's delta specs
+    /// propose rather than items it names.
+    #[serde(default)]
+    pub in_change: bool,
     /// The id as written: `T012`, `2.1`.
     pub id: String,
     pub text: String,
@@ -393,6 +400,10 @@ pub struct FileFacts {
     /// The tasks of a task list.
     #[serde(default)]
     pub tasks: Vec<Task>,
+    /// For an OpenSpec delta spec (`openspec/changes/.../specs/<capability>/spec.md`), the full
+    /// ids of the requirements it proposes to add, modify, remove or rename.
+    #[serde(default)]
+    pub proposes: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -414,6 +425,7 @@ impl FileFacts {
             calls: Vec::new(),
             imports: Vec::new(),
             tasks: Vec::new(),
+            proposes: Vec::new(),
             diagnostics: Vec::new(),
         }
     }

@@ -328,9 +328,35 @@ struct Formats {
     /// Per code file, what it cites: (kind, feature, number).
     code: BTreeMap<usize, Vec<(usize, usize, usize)>>,
     counter: usize,
+    /// The capability's requirement text, the OpenSpec change proposed to it (its number and
+    /// its tasks' ticks), and the changes archived.
+    works: String,
+    change: Option<(usize, Vec<bool>)>,
+    archived: Vec<(usize, Vec<bool>)>,
 }
 
 impl Formats {
+    /// One step of an OpenSpec change's life, by the step's number: proposed (a delta that
+    /// modifies the requirement, two tasks), each task ticked in a commit that changes code,
+    /// then archived with its delta applied.
+    fn change_step(&mut self, step: usize, fixture: &Fixture) {
+        match (step % 4, self.change.take()) {
+            (1, None) => self.change = Some((step, vec![false, false])),
+            (t @ (2 | 3), Some((id, mut ticks))) => {
+                ticks[t - 2] = true;
+                self.code.entry(3).or_default().push((0, 0, 1));
+                self.change = Some((id, ticks));
+            }
+            (0, Some((id, ticks))) => {
+                let dir = fixture.root.join(format!("openspec/changes/c{id}"));
+                std::fs::remove_dir_all(dir).unwrap();
+                self.works = format!("The system SHALL work {id}.");
+                self.archived.push((id, ticks));
+            }
+            (_, change) => self.change = change,
+        }
+    }
+
     fn step(&mut self, rng: &mut Rng) {
         self.counter += 1;
         let n = self.counter;
@@ -402,13 +428,41 @@ impl Formats {
             }
             fixture.write(&format!(".kiro/specs/k{f}/requirements.md"), text);
         }
-        let mut spec = "# cap Specification\n\n## Requirements\n### Requirement: Works\nThe system SHALL work.\n\n".to_owned();
+        let mut spec = format!(
+            "# cap Specification\n\n## Requirements\n### Requirement: Works\n{}\n\n",
+            self.works
+        );
         for s in &self.scenarios {
             spec.push_str(&format!(
                 "#### Scenario: {s}\n- **WHEN** x\n- **THEN** y\n\n"
             ));
         }
         fixture.write("openspec/specs/cap/spec.md", spec);
+        let change = |dir: String, id: usize, ticks: &[bool]| {
+            fixture.write(
+                &format!("{dir}/specs/cap/spec.md"),
+                format!("## MODIFIED Requirements\n### Requirement: Works\nThe system SHALL work {id}.\n"),
+            );
+            let mut tasks = "## 1. Work\n".to_owned();
+            for (t, done) in ticks.iter().enumerate() {
+                let tick = if *done { "x" } else { " " };
+                tasks.push_str(&format!(
+                    "- [{tick}] 1.{} Make it work in src/c3.rs\n",
+                    t + 1
+                ));
+            }
+            fixture.write(&format!("{dir}/tasks.md"), tasks);
+        };
+        if let Some((id, ticks)) = &self.change {
+            change(format!("openspec/changes/c{id}"), *id, ticks);
+        }
+        for (id, ticks) in &self.archived {
+            change(
+                format!("openspec/changes/archive/2026-01-{:02}-c{id}", id % 28 + 1),
+                *id,
+                ticks,
+            );
+        }
         for file in 0..4 {
             let path = fixture.root.join(format!("src/c{file}.rs"));
             match self.code.get(&file) {
@@ -454,6 +508,9 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
         scenarios: vec!["Scenario 0 happens".to_owned()],
         code: BTreeMap::new(),
         counter: 0,
+        works: "The system SHALL work.".to_owned(),
+        change: None,
+        archived: Vec::new(),
     };
     model.write(&fixture);
     fixture.commit_all("Start", 0);
@@ -473,6 +530,7 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
         } else {
             format!("Step {step}")
         };
+        model.change_step(step, &fixture);
         model.write(&fixture);
         fixture.commit_all(&message, step as u32);
         let stderr = index(&fixture, "incremental");
@@ -508,5 +566,17 @@ fn incremental_equals_full_rebuild_in_the_spec_driven_formats() {
             .iter()
             .any(|q| q.contains("validatedBy") && q.contains("cap.test.ts")),
         "no test was linked by its title"
+    );
+    assert!(
+        quads
+            .iter()
+            .any(|q| q.contains("/link/task/") && q.contains("req/cap/Works")),
+        "no commit ticked an OpenSpec change's task while changing code"
+    );
+    assert!(
+        quads
+            .iter()
+            .any(|q| q.contains("vocab#inChange") && q.contains("/archive/")),
+        "no change was archived with its tasks"
     );
 }

@@ -29,7 +29,7 @@ fn tasks(fixture: &Fixture, count: usize) -> String {
             "query",
             "--format",
             "csv",
-            "SELECT ?at ?task ?done ?serves ?names WHERE { ?t a kg:Task ; dcterms:identifier ?task ; kg:done ?done ; kg:line ?line ; kg:inFile/kg:path ?path . OPTIONAL { ?t kg:serves/dcterms:identifier ?serves } OPTIONAL { ?t kg:namesPath ?names } BIND(CONCAT(?path, ':', STR(?line)) AS ?at) } ORDER BY ?path ?line ?serves ?names",
+            "SELECT ?at ?task ?done ?serves ?names WHERE { ?t a kg:Task ; dcterms:identifier ?task ; kg:done ?done ; kg:line ?line ; kg:inFile/kg:path ?path . OPTIONAL { ?t kg:serves|(kg:inChange/kg:proposes) ?s . ?s a oslc_rm:Requirement ; dcterms:identifier ?serves } OPTIONAL { ?t kg:namesPath ?names } BIND(CONCAT(?path, ':', STR(?line)) AS ?at) } ORDER BY ?path ?line ?serves ?names",
         ])
         .ok()
         .replace("\r\n", "\n")
@@ -160,6 +160,23 @@ fn impact_on_a_kiro_repository_reaches_the_criteria_a_comment_names() {
 fn an_openspec_capability_is_traced_through_tests_named_after_its_scenarios() {
     let fixture = indexed("openspec", "1 features, 5 items");
     insta::assert_snapshot!("openspec_trace", fixture.kg(&["trace"]).ok());
+}
+
+// verifies: index/tasks, history/trailers
+#[test]
+fn the_commit_that_ticks_an_openspec_task_implements_what_its_change_proposes() {
+    // The second commit ticks 1.1 of `add-remember-me`, whose delta spec modifies Session
+    // Expiry, and changes `expired`; the third archives the change and applies its delta. The
+    // item is not stale: the rewording the archive applied was written with the delta, in the
+    // first commit, before the code.
+    let fixture = Fixture::from_steps("openspec-history");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    insta::assert_snapshot!(
+        "openspec_task_links",
+        fixture.kg(&["trace", "auth-session/Session Expiry"]).ok()
+    );
+    insta::assert_snapshot!("openspec_tasks", tasks(&fixture, 2));
 }
 
 // verifies: impact/items

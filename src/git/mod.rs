@@ -297,22 +297,49 @@ impl BlobReader {
         }
     }
 
-    /// The contents of the file at `path` in `commit`'s tree, if there is one.
-    pub fn read_path(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    /// The entry at `path` in `commit`'s tree, if there is one.
+    fn entry_at(
+        &self,
+        commit: ObjectId,
+        path: &str,
+    ) -> Result<Option<gix::object::tree::Entry<'_>>, GitError> {
         let object_error = |e: &dyn std::fmt::Display| GitError::Object {
             id: commit.to_string(),
             message: e.to_string(),
         };
-        let tree = self
-            .repo
+        self.repo
             .find_commit(commit)
             .map_err(|e| object_error(&e))?
             .tree()
-            .map_err(|e| object_error(&e))?;
-        match tree
-            .lookup_entry_by_path(path)
             .map_err(|e| object_error(&e))?
-        {
+            .lookup_entry_by_path(path)
+            .map_err(|e| object_error(&e))
+    }
+
+    /// The names of the directories in the directory `dir` of `commit`'s tree (none when there
+    /// is no such directory).
+    pub fn subdirectories(&self, commit: ObjectId, dir: &str) -> Result<Vec<String>, GitError> {
+        let Some(entry) = self.entry_at(commit, dir)?.filter(|e| e.mode().is_tree()) else {
+            return Ok(Vec::new());
+        };
+        let object_error = |e: &dyn std::fmt::Display| GitError::Object {
+            id: entry.object_id().to_string(),
+            message: e.to_string(),
+        };
+        let subtree = entry.object().map_err(|e| object_error(&e))?.into_tree();
+        let mut names = Vec::new();
+        for entry in subtree.iter() {
+            let entry = entry.map_err(|e| object_error(&e))?;
+            if entry.mode().is_tree() {
+                names.push(entry.filename().to_string());
+            }
+        }
+        Ok(names)
+    }
+
+    /// The contents of the file at `path` in `commit`'s tree, if there is one.
+    pub fn read_path(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        match self.entry_at(commit, path)? {
             Some(entry) if entry.mode().is_blob() => self.read(entry.object_id()).map(Some),
             _ => Ok(None),
         }

@@ -18,7 +18,7 @@ use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
 
 /// The version of the graph's shape and of the facts kg extracts. A store written with another
 /// format is rebuilt, and facts cached by another are not read.
-pub const INDEX_FORMAT: i64 = 10;
+pub const INDEX_FORMAT: i64 = 11;
 
 /// Mints the IRIs of one repository's resources.
 #[derive(Debug, Clone)]
@@ -84,6 +84,16 @@ impl Iris {
     /// A task, by its full id (`002-sync/T012`).
     pub fn task(&self, id: &str) -> NamedNode {
         self.node(&format!("task/{}", encode(id)))
+    }
+
+    /// An OpenSpec change, active or archived (`add-2fa`).
+    pub fn change(&self, id: &str) -> NamedNode {
+        self.node(&format!("change/{}", encode(id)))
+    }
+
+    /// A task of an OpenSpec change.
+    pub fn change_task(&self, change: &str, id: &str) -> NamedNode {
+        self.node(&format!("change/{}/task/{}", encode(change), encode(id)))
     }
 
     pub fn commit(&self, id: &str) -> NamedNode {
@@ -375,6 +385,7 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
     for task in &facts.tasks {
         write_task(&mut w, task, &file, iris);
     }
+    write_proposals(&mut w, facts, iris);
 
     for mention in &facts.mentions {
         if !context.ids.known_ids().contains(&mention.target) {
@@ -403,27 +414,62 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
     w.quads
 }
 
-/// A task: its id, text and state, its feature, the items it serves, the tasks it depends on
-/// and the paths it names.
+/// A task: its id, text and state, its feature (or OpenSpec change), the items it serves, the
+/// tasks it depends on and the paths it names. A change's task serves what the change proposes
+/// (`kg:inChange`, then the change's `kg:proposes`, written by its delta specs).
 fn write_task(w: &mut GraphWriter, task: &Task, file: &NamedNode, iris: &Iris) {
-    let full = |id: &str| format!("{}/{id}", task.feature);
-    let node = iris.task(&full(&task.id));
+    let node_of = |id: &str| {
+        if task.in_change {
+            iris.change_task(&task.feature, id)
+        } else {
+            iris.task(&format!("{}/{id}", task.feature))
+        }
+    };
+    let node = node_of(&task.id);
     w.types(&node, &[kg::TASK]);
     w.text(&node, dcterms::IDENTIFIER, &task.id);
     w.text(&node, dcterms::TITLE, &task.text);
     w.add(&node, kg::DONE, Literal::from(task.done));
-    w.add(&node, kg::FEATURE_PROP, iris.requirement(&task.feature));
-    for item in &task.items {
-        w.add(&node, kg::SERVES, iris.requirement(&full(item)));
+    if task.in_change {
+        let change = iris.change(&task.feature);
+        w.types(&change, &[kg::SPEC_CHANGE]);
+        w.text(&change, dcterms::IDENTIFIER, &task.feature);
+        w.add(&node, kg::IN_CHANGE, change);
+    } else {
+        w.add(&node, kg::FEATURE_PROP, iris.requirement(&task.feature));
+        for item in &task.items {
+            w.add(
+                &node,
+                kg::SERVES,
+                iris.requirement(&format!("{}/{item}", task.feature)),
+            );
+        }
     }
     for depends in &task.depends {
-        w.add(&node, kg::DEPENDS_ON, iris.task(&full(depends)));
+        w.add(&node, kg::DEPENDS_ON, node_of(depends));
     }
     for path in &task.paths {
         w.text(&node, kg::NAMES_PATH, path);
     }
     w.add(&node, kg::IN_FILE, file.clone());
     w.number(&node, kg::LINE, task.line);
+}
+
+/// What an OpenSpec delta spec proposes: the change `kg:proposes` each requirement it adds,
+/// modifies, removes or renames.
+fn write_proposals(w: &mut GraphWriter, facts: &FileFacts, iris: &Iris) {
+    let Some(change) = crate::parse::spec::openspec::change_of(&facts.path) else {
+        return;
+    };
+    if facts.proposes.is_empty() {
+        return;
+    }
+    let node = iris.change(change);
+    w.types(&node, &[kg::SPEC_CHANGE]);
+    w.text(&node, dcterms::IDENTIFIER, change);
+    for id in &facts.proposes {
+        w.add(&node, kg::PROPOSES, iris.requirement(id));
+    }
 }
 
 fn write_features(w: &mut GraphWriter, facts: &FileFacts, file: &NamedNode, iris: &Iris) {

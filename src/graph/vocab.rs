@@ -70,6 +70,7 @@ pub mod kg {
         REFERENCE = "Reference",
         MENTION = "Mention",
         TASK = "Task",
+        SPEC_CHANGE = "Change",
         DIAGNOSTIC = "Diagnostic",
         COMMIT = "Commit",
         FILE_CHANGE = "FileChange",
@@ -127,6 +128,8 @@ pub mod kg {
         SERVES = "serves",
         DEPENDS_ON = "dependsOn",
         NAMES_PATH = "namesPath",
+        IN_CHANGE = "inChange",
+        PROPOSES = "proposes",
         // Diagnostics
         SEVERITY = "severity",
         CODE = "code",

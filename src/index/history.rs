@@ -2,6 +2,8 @@
 //! trailer links aggregated over commits and checked against HEAD, and the lineage.
 
 use super::*;
+use crate::facts::Task;
+use crate::parse::spec::openspec;
 
 /// Brings the lineage graph forward by the commits of `chain`: only the files they change and
 /// the items whose ids their item changes name can differ, so only those are read back.
@@ -351,7 +353,7 @@ pub(super) fn history_facts(
     let mut by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
     let mut more: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
-        let evidence = !ticked_items(snapshot, commit, &by_key).is_empty()
+        let evidence = !ticked_tasks(snapshot, commit, &by_key).is_empty()
             || !message_items(snapshot, commit, &by_key).is_empty();
         if links_wanted(commit).is_empty() && evidence {
             add_blobs(snapshot, commit, true, &mut more);
@@ -399,14 +401,13 @@ fn add_blobs(
     }
 }
 
-/// The items served by the tasks whose box `commit` ticks (`[ ]` to `[x]`), by full id: the
-/// commit implements them through what else it changed.
-pub(super) fn ticked_items(
-    snapshot: &Snapshot,
-    commit: &CommitInfo,
-    by_key: &HashMap<BlobKey, FileFacts>,
-) -> Vec<String> {
-    let mut items = Vec::new();
+/// The tasks whose box `commit` ticks (`[ ]` to `[x]`), with the path of their task list.
+pub(super) fn ticked_tasks<'a>(
+    snapshot: &'a Snapshot,
+    commit: &'a CommitInfo,
+    by_key: &'a HashMap<BlobKey, FileFacts>,
+) -> Vec<(&'a str, &'a Task)> {
+    let mut ticked = Vec::new();
     for (before, after) in spec_versions(snapshot, commit, by_key) {
         let Some(after) = after else {
             continue;
@@ -422,17 +423,50 @@ pub(super) fn ticked_items(
                     .collect()
             })
             .unwrap_or_default();
-        for task in after
-            .tasks
-            .iter()
-            .filter(|t| t.done && open_before.contains(t.id.as_str()))
-        {
+        ticked.extend(
+            after
+                .tasks
+                .iter()
+                .filter(|t| t.done && open_before.contains(t.id.as_str()))
+                .map(|t| (after.path.as_str(), t)),
+        );
+    }
+    ticked
+}
+
+/// The items served by the tasks whose box `commit` ticks, by full id: the commit implements
+/// them through what else it changed. An OpenSpec change's task serves what the change's delta
+/// specs propose in the commit's tree.
+pub(super) fn ticked_items(
+    reader: &crate::git::BlobReader,
+    snapshot: &Snapshot,
+    commit: &CommitInfo,
+    by_key: &HashMap<BlobKey, FileFacts>,
+) -> Result<Vec<String>, GitError> {
+    let mut items = Vec::new();
+    let mut changes = BTreeSet::new();
+    for (path, task) in ticked_tasks(snapshot, commit, by_key) {
+        if task.in_change {
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                changes.insert(dir);
+            }
+        } else {
             items.extend(task.items.iter().map(|i| format!("{}/{i}", task.feature)));
+        }
+    }
+    for dir in changes {
+        let specs = format!("{dir}/specs");
+        for capability in reader.subdirectories(commit.id, &specs)? {
+            let path = format!("{specs}/{capability}/spec.md");
+            if let Some(bytes) = reader.read_path(commit.id, &path)? {
+                let text = String::from_utf8_lossy(&bytes);
+                items.extend(openspec::proposed(&capability, &text));
+            }
         }
     }
     items.sort();
     items.dedup();
-    items
+    Ok(items)
 }
 
 /// The quads of `commits` with their item changes, from the facts of [`history_facts`]. Returns
@@ -532,7 +566,7 @@ pub(super) fn message_items(
                 .or_default()
                 .extend(feature.items.iter().map(|i| i.local_id.as_str()));
         }
-        for task in &facts.tasks {
+        for task in facts.tasks.iter().filter(|t| !t.in_change) {
             items.entry(&task.feature).or_default();
             tasks.insert((&task.feature, &task.id), &task.items);
         }
@@ -571,7 +605,7 @@ pub(super) fn trailer_links(
         .map(|(marker, target)| (Via::Trailer, marker, target))
         .collect();
     wanted.extend(
-        ticked_items(snapshot, commit, by_key)
+        ticked_items(reader, snapshot, commit, by_key)?
             .into_iter()
             .map(|item| (Via::Task, "implements", item)),
     );

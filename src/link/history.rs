@@ -4,7 +4,7 @@
 
 // implements: history/item-history
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::facts::{Feature, SpecItem};
 
@@ -194,6 +194,18 @@ impl Lineage {
         changes: &[ItemChange],
         files: impl IntoIterator<Item = (&'a str, bool)>,
     ) {
+        let files: Vec<(&str, bool)> = files.into_iter().collect();
+        // A commit that archives an OpenSpec change deletes its delta specs and applies them to
+        // the capability specs: the rewording it applies was written when the delta was, so it
+        // counts at the commit that last changed the delta spec.
+        let applied: HashMap<&str, String> = files
+            .iter()
+            .filter(|(_, deleted)| *deleted)
+            .filter_map(|(path, _)| {
+                let (_, capability) = crate::parse::spec::openspec::delta_target(path)?;
+                Some((capability, self.files.get(*path)?.clone()))
+            })
+            .collect();
         for (path, deleted) in files {
             if deleted {
                 self.files.remove(path);
@@ -218,7 +230,9 @@ impl Lineage {
         }
         for (change, mut lineage) in moving {
             if change.kind == ItemChangeKind::Reworded {
-                lineage.changed.insert(commit.to_owned());
+                let feature = change.id.split_once('/').map_or("", |(f, _)| f);
+                let at = applied.get(feature).map_or(commit, String::as_str);
+                lineage.changed.insert(at.to_owned());
             }
             self.items.insert(change.id.clone(), lineage);
         }
@@ -323,6 +337,40 @@ mod tests {
             vec!["reworded f/AC-1", "reworded f/size", "removed f/AC-3"]
         );
         assert!(changes(old, old).is_empty());
+    }
+
+    // verifies: history/item-history
+    #[test]
+    fn an_archived_openspec_change_rewords_when_its_delta_was_written() {
+        let spec = |text: &str| {
+            let mut facts = FileFacts::new("openspec/specs/auth/spec.md", FileKind::Spec, "0", 0);
+            let text = format!("## Requirements\n### Requirement: Expiry\n{text}\n");
+            crate::parse::spec::openspec::parse(&text, &mut facts);
+            facts.features
+        };
+        let (old, new) = (spec("Ends after 30 minutes."), spec("Ends after 30 days."));
+        let delta = "openspec/changes/longer/specs/auth/spec.md";
+        let mut lineage = Lineage::default();
+        lineage.apply(
+            "c1",
+            &diff_items(&[], &old),
+            [("openspec/specs/auth/spec.md", false)],
+        );
+        lineage.apply("c2", &[], [(delta, false)]);
+        lineage.apply("c3", &[], [("src/auth.rs", false)]);
+        // The archive deletes the delta and applies it: the rewording counts at c2.
+        lineage.apply("c4", &diff_items(&old, &new), [(delta, true)]);
+        assert_eq!(
+            lineage.items["auth/Expiry"].changed,
+            BTreeSet::from(["c2".to_owned()])
+        );
+        // Any other rewording counts where it is made.
+        lineage.apply(
+            "c5",
+            &diff_items(&new, &old),
+            [("openspec/specs/auth/spec.md", false)],
+        );
+        assert!(lineage.items["auth/Expiry"].changed.contains("c5"));
     }
 
     #[test]

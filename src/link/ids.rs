@@ -20,10 +20,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::facts::{FileFacts, Reference};
-
-/// The item attribute that holds a scenario's name (OpenSpec), which a test's title may repeat.
-pub const SCENARIO: &str = "scenario";
+use crate::facts::{FileFacts, Reference, SCENARIO};
 
 /// What a reference names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +89,8 @@ impl Resolver {
                     resolver.add_item(&feature.name, &item.local_id, title);
                 }
             }
-            tasks.extend(&facts.tasks);
+            // A change's tasks belong to no feature: no local id stands for them.
+            tasks.extend(facts.tasks.iter().filter(|t| !t.in_change));
         }
         for task in tasks {
             resolver.add_task(&task.feature, &task.id, &task.items, &task.paths);
@@ -323,6 +321,7 @@ mod tests {
             .iter()
             .map(|(id, items, paths)| Task {
                 feature: feature.to_owned(),
+                in_change: false,
                 id: (*id).to_owned(),
                 text: String::new(),
                 done: false,

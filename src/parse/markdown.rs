@@ -130,6 +130,10 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
             }
         }
     }
+    // An OpenSpec delta spec proposes changes to its capability's requirements.
+    if let Some((_, capability)) = crate::parse::spec::openspec::delta_spec(&facts.path) {
+        facts.proposes = crate::parse::spec::openspec::proposed(capability, text);
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::facts::FileFacts;
 /// Parses a Kiro requirements document, or its task list, and adds what it declares to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
     if facts.path.ends_with("/tasks.md") {
-        return super::tasks::parse(text, facts, super::tasks::Ids::Kiro);
+        return super::tasks::parse(text, facts, super::tasks::Ids::Kiro, None);
     }
     if facts.path.ends_with("/bugfix.md") {
         return parse_bugfix(text, facts);

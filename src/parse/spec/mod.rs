@@ -52,7 +52,11 @@ pub const FORMATS: &[SpecFormat] = &[
     },
     SpecFormat {
         name: "openspec",
-        paths: &["openspec/specs/**/spec.md"],
+        paths: &[
+            "openspec/specs/**/spec.md",
+            "openspec/changes/*/tasks.md",
+            "openspec/changes/archive/*/tasks.md",
+        ],
         parse: openspec::parse,
     },
 ];

@@ -4,7 +4,9 @@
 //! `<requirement>/<scenario>`, its WHEN/THEN bullets kept as its text.
 //!
 //! Only the capability specs are features. Delta specs under `openspec/changes/` are proposals,
-//! not the current truth, and the archive is history that git already keeps.
+//! not the current truth, and the archive is history that git already keeps. A change's
+//! `tasks.md` (`- [x] 1.1 ...`, active or archived) is read as its task list: the tasks of the
+//! change, which serve what its delta specs propose ([`proposed`]).
 
 // implements: index/specs
 
@@ -13,6 +15,10 @@ use crate::facts::FileFacts;
 
 /// Parses an OpenSpec capability spec and adds its feature, items and diagnostics to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
+    if let Some(change) = change_of(&facts.path).filter(|_| facts.path.ends_with("/tasks.md")) {
+        let change = change.to_owned();
+        return super::tasks::parse(text, facts, super::tasks::Ids::Kiro, Some(change));
+    }
     let mut reader = Reader::new(&facts.path);
     let mut in_requirements = false;
     // The requirement the lines stand in, and the item whose text they continue.
@@ -85,7 +91,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
                     let item = reader.feature.items.len() - 1;
                     reader.feature.items[item]
                         .extra
-                        .insert(crate::link::ids::SCENARIO.to_owned(), name.to_owned());
+                        .insert(crate::facts::SCENARIO.to_owned(), name.to_owned());
                     open = Some(item);
                 }
             }
@@ -113,10 +119,63 @@ pub struct Delta {
 /// spec.md` (not in the archive, which is history).
 pub fn delta_target(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("openspec/changes/")?;
-    let (change, rest) = rest.split_once("/specs/")?;
+    let (change, _) = rest.split_once('/')?;
+    (change != "archive").then_some(())?;
+    delta_spec(path)
+}
+
+/// The change and capability of a delta spec, active or archived (its change named as
+/// [`change_of`] names it).
+pub fn delta_spec(path: &str) -> Option<(&str, &str)> {
+    let change = change_of(path)?;
+    let (dir, rest) = path.rsplit_once("/specs/")?;
     let capability = rest.strip_suffix("/spec.md")?;
     let plain = |s: &str| !s.is_empty() && !s.contains('/');
-    (plain(change) && change != "archive" && plain(capability)).then_some((change, capability))
+    // The change's own directory holds `specs/`: `openspec/changes/<dir>`, or in the archive
+    // `openspec/changes/archive/<dir>`.
+    let depth = dir.matches('/').count();
+    let expected = if dir.starts_with("openspec/changes/archive/") {
+        3
+    } else {
+        2
+    };
+    (plain(capability) && depth == expected).then_some((change, capability))
+}
+
+/// The change a path under `openspec/changes/` belongs to: `<change>` in
+/// `openspec/changes/<change>/...`, and in the archive, `openspec/changes/archive/<date>-<change>/`,
+/// the same name without its `YYYY-MM-DD-` date, so that a change keeps its tasks' ids once
+/// archived.
+pub fn change_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("openspec/changes/")?;
+    let (dir, rest) = rest.split_once('/')?;
+    if dir != "archive" {
+        return Some(dir);
+    }
+    let (dir, _) = rest.split_once('/')?;
+    let dated = dir.len() > 11
+        && dir.as_bytes()[..11].iter().enumerate().all(|(i, b)| {
+            if matches!(i, 4 | 7 | 10) {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    Some(if dated { &dir[11..] } else { dir })
+}
+
+/// The full ids of the requirements a delta spec of `capability` proposes to add, modify,
+/// remove or rename (both names), in order.
+pub fn proposed(capability: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for delta in deltas(text) {
+        if let Some(from) = &delta.from {
+            out.push(format!("{capability}/{from}"));
+        }
+        out.push(format!("{capability}/{}", delta.name));
+    }
+    out.dedup();
+    out
 }
 
 /// What a delta spec proposes, requirement by requirement: `## ADDED Requirements`,
@@ -236,6 +295,23 @@ mod tests {
     }
 
     // verifies: impact/spec-changes
+    #[test]
+    fn names_the_change_of_active_and_archived_paths() {
+        assert_eq!(
+            change_of("openspec/changes/add-2fa/tasks.md"),
+            Some("add-2fa")
+        );
+        assert_eq!(
+            change_of("openspec/changes/archive/2026-03-18-add-2fa/specs/auth/spec.md"),
+            Some("add-2fa")
+        );
+        assert_eq!(
+            change_of("openspec/changes/archive/old-change/tasks.md"),
+            Some("old-change")
+        );
+        assert_eq!(change_of("openspec/specs/auth/spec.md"), None);
+    }
+
     #[test]
     fn reads_what_a_change_proposal_adds_modifies_removes_and_renames() {
         assert_eq!(

@@ -27,7 +27,7 @@ enum Section {
 /// Parses a Spec Kit spec, or its task list, and adds what it declares to `facts`.
 pub fn parse(text: &str, facts: &mut FileFacts) {
     if facts.path.ends_with("/tasks.md") {
-        return super::tasks::parse(text, facts, super::tasks::Ids::SpecKit);
+        return super::tasks::parse(text, facts, super::tasks::Ids::SpecKit, None);
     }
     let mut reader = Reader::new(&facts.path);
     let mut section = Section::Other;

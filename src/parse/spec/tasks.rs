@@ -24,9 +24,11 @@ pub(super) enum Ids {
     Kiro,
 }
 
-/// Reads a task list and adds its tasks and diagnostics to `facts`.
-pub(super) fn parse(text: &str, facts: &mut FileFacts, ids: Ids) {
-    let feature = feature_name(&facts.path);
+/// Reads a task list and adds its tasks and diagnostics to `facts`: the tasks of the feature
+/// whose directory holds the list, or of an OpenSpec `change`.
+pub(super) fn parse(text: &str, facts: &mut FileFacts, ids: Ids, change: Option<String>) {
+    let in_change = change.is_some();
+    let feature = change.unwrap_or_else(|| feature_name(&facts.path));
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut tasks: Vec<(usize, Task)> = Vec::new();
     // The indentation of the task whose detail lines follow.
@@ -57,6 +59,7 @@ pub(super) fn parse(text: &str, facts: &mut FileFacts, ids: Ids) {
             seen.insert(id.clone(), number);
             let mut task = Task {
                 feature: feature.clone(),
+                in_change,
                 id,
                 text: text.to_owned(),
                 done,
@@ -201,7 +204,7 @@ mod tests {
 
     fn read(path: &str, text: &str, ids: Ids) -> FileFacts {
         let mut facts = FileFacts::new(path, FileKind::Spec, "0", text.len() as u64);
-        parse(text, &mut facts, ids);
+        parse(text, &mut facts, ids, None);
         facts
     }
 

@@ -220,6 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 Outcome::Indexed(summary) => {
+                    // After a full build the first trace is read now, while the index is
+                    // fresh: `kg index` then `kg trace` (as CI runs them) reads no quads twice.
+                    if summary.from.is_none()
+                        && let Some(read) = store.open_read()?
+                    {
+                        let base = read.state()?.map(|s| s.base).unwrap_or_default();
+                        crate::trace::warm(&read, &crate::graph::Iris::new(base))?;
+                    }
                     report::write_summary(&summary, cli.quiet, &mut io::stderr())?;
                     if *timings {
                         report::write_timings(&summary.stages, summary.elapsed, &mut io::stderr())?;

@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 
 use oxigraph::model::Term;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::graph::Iris;
 use crate::query;
 use crate::store::{ReadStore, Rows, StoreError};
 
 /// One piece of evidence for a link.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Link {
     pub path: String,
     pub line: Option<u32>,
@@ -25,19 +25,19 @@ pub struct Link {
     /// For inferred verification: how many calls from the test to the implementing code (null
     /// for declared links).
     pub distance: Option<u32>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ambiguous: bool,
 }
 
 /// Where a spec item is written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecLocation {
     pub path: String,
     pub line: u32,
 }
 
 /// The commits that make an item stale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staleness {
     pub reworded_in: String,
     pub reworded_on: String,
@@ -45,7 +45,7 @@ pub struct Staleness {
     pub code_last_changed_on: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceItem {
     pub id: String,
     pub feature: String,
@@ -55,13 +55,15 @@ pub struct TraceItem {
     pub implemented_by: Vec<Link>,
     pub verified_by: Vec<Link>,
     /// In JSON, a doc link names its `section` (heading path) rather than a symbol.
-    #[serde(serialize_with = "doc_links")]
+    #[serde(serialize_with = "doc_links", deserialize_with = "doc_links_back")]
     pub documented_by: Vec<Link>,
     pub stale: bool,
     /// The two commits, when stale; null otherwise.
     pub stale_evidence: Option<Staleness>,
     /// How the item counts as verified: `declared` (a marker or trailer in a test), `inferred`
-    /// (a test calls its implementation within the distance that counts), or null.
+    /// (a test calls its implementation within the distance that counts), or null. Counted
+    /// for the distance asked, so not read back from the trace cache.
+    #[serde(skip_deserializing)]
     pub verification: Option<&'static str>,
 }
 
@@ -79,6 +81,31 @@ fn doc_links<S: serde::Serializer>(links: &[Link], serializer: S) -> Result<S::O
         section: l.symbol.as_deref(),
         via: &l.via,
     }))
+}
+
+/// Doc links as [`doc_links`] writes them. No doc link has a distance or is ambiguous.
+fn doc_links_back<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Link>, D::Error> {
+    #[derive(Deserialize)]
+    struct DocLink {
+        path: String,
+        line: Option<u32>,
+        section: Option<String>,
+        via: String,
+    }
+    let links: Vec<DocLink> = Vec::deserialize(deserializer)?;
+    Ok(links
+        .into_iter()
+        .map(|l| Link {
+            path: l.path,
+            line: l.line,
+            symbol: l.section,
+            via: l.via,
+            distance: None,
+            ambiguous: false,
+        })
+        .collect())
 }
 
 impl TraceItem {
@@ -112,12 +139,14 @@ impl TraceItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagnosticRow {
     pub severity: String,
     pub path: String,
     pub line: Option<u32>,
     pub message: String,
+    /// Whether it is a dangling reference (`kg trace --check` fails on those). Not in the
+    /// report's JSON; the trace cache keeps it apart.
     #[serde(skip)]
     pub dangling: bool,
 }
@@ -195,16 +224,119 @@ const DIAGNOSTICS: &str = "SELECT ?severity ?path ?line ?message ?code WHERE {
 
 // implements: trace/stale, trace/NFR-performance-1
 /// Builds the report for the items selected by `filters` (feature names or item ids; all when
-/// empty). Inferred verification counts up to `inferred_distance` calls.
+/// empty). Inferred verification counts up to `inferred_distance` calls. What the store holds is
+/// read once per index state and kept beside the store ([`TraceCache`]): a trace of an unchanged
+/// index reads no quads.
 pub fn build(
     store: &ReadStore,
     iris: &Iris,
     filters: &[String],
     inferred_distance: u32,
 ) -> Result<TraceReport, StoreError> {
-    let selected = |id: &str, feature: &str| {
-        filters.is_empty() || filters.iter().any(|f| f == id || f == feature)
+    let all = match TraceCache::read(store) {
+        Some(all) => all,
+        None => {
+            let mut all = assemble(store, iris)?;
+            all.save(store);
+            all
+        }
     };
+    Ok(all.select(filters, inferred_distance))
+}
+
+/// Reads what a trace of `store` needs and keeps it beside the store, so that the first
+/// `kg trace` after a full build reads no quads either.
+pub fn warm(store: &ReadStore, iris: &Iris) -> Result<(), StoreError> {
+    if TraceCache::read(store).is_none() {
+        assemble(store, iris)?.save(store);
+    }
+    Ok(())
+}
+
+/// Every item with all its evidence (inferred at every distance), and the diagnostics: what
+/// the store says, before selecting and counting. Kept in the store's directory as JSON, under
+/// the index state it was read from (commit, index format, kg version and store), so that it is
+/// never read for another.
+#[derive(Serialize, Deserialize)]
+struct TraceCache {
+    key: String,
+    items: Vec<TraceItem>,
+    diagnostics: Vec<DiagnosticRow>,
+    /// Which diagnostics are dangling references.
+    dangling: Vec<bool>,
+}
+
+/// The trace cache's file in a store's directory.
+const CACHE_FILE: &str = "kg-trace.json";
+
+impl TraceCache {
+    /// The key of the index state `store` holds.
+    fn key(store: &ReadStore) -> Option<String> {
+        let state = store.state().ok()??;
+        Some(format!(
+            "{} {} {} {}",
+            state.commit,
+            state.format,
+            state.tool_version,
+            store.path().display()
+        ))
+    }
+
+    /// The cache of `store`'s state, if one was saved for it.
+    fn read(store: &ReadStore) -> Option<TraceCache> {
+        let key = Self::key(store)?;
+        let bytes = std::fs::read(store.path().join(CACHE_FILE)).ok()?;
+        let mut cache: TraceCache = serde_json::from_slice(&bytes).ok()?;
+        if cache.key != key || cache.dangling.len() != cache.diagnostics.len() {
+            return None;
+        }
+        for (d, dangling) in cache.diagnostics.iter_mut().zip(&cache.dangling) {
+            d.dangling = *dangling;
+        }
+        Some(cache)
+    }
+
+    /// Saves the cache for `store`'s state, by rename so that no reader sees half of it. A
+    /// cache that cannot be written only costs the next trace its reading.
+    fn save(&mut self, store: &ReadStore) {
+        let Some(key) = Self::key(store) else {
+            return;
+        };
+        self.key = key;
+        self.dangling = self.diagnostics.iter().map(|d| d.dangling).collect();
+        let path = store.path().join(CACHE_FILE);
+        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+            serde_json::to_writer(&mut out, self)?;
+            std::io::Write::flush(&mut out)?;
+            std::fs::rename(&temporary, &path)
+        };
+        if write().is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+
+    /// The report for the items `filters` selects, verification counted up to
+    /// `inferred_distance` calls.
+    fn select(self, filters: &[String], inferred_distance: u32) -> TraceReport {
+        let selected = |item: &TraceItem| {
+            filters.is_empty() || filters.iter().any(|f| *f == item.id || *f == item.feature)
+        };
+        let mut items: Vec<TraceItem> = self.items.into_iter().filter(selected).collect();
+        for item in &mut items {
+            item.verification = item.verification_within(inferred_distance);
+        }
+        TraceReport {
+            coverage: Coverage::of(&items, inferred_distance),
+            items,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+/// Reads every item, its evidence and the diagnostics from the store.
+fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
     // The three queries are independent: run them side by side (each is one thread's work).
     let (item_rows, links, diagnostic_rows) = std::thread::scope(|scope| {
         // The written links, then the tests that reach their code through calls.
@@ -228,9 +360,6 @@ pub fn build(
         let (Some(id), Some(feature)) = (text(&row[0]), text(&row[1])) else {
             continue;
         };
-        if !selected(&id, &feature) {
-            continue;
-        }
         let stale = text(&row[10]).as_deref() == Some("true");
         let stale_evidence = stale.then(|| Staleness {
             reworded_in: text(&row[6]).unwrap_or_default(),
@@ -299,7 +428,6 @@ pub fn build(
         ] {
             deduplicate(links);
         }
-        item.verification = item.verification_within(inferred_distance);
     }
     let mut diagnostics: Vec<DiagnosticRow> = diagnostic_rows?
         .iter()
@@ -312,11 +440,11 @@ pub fn build(
         })
         .collect();
     diagnostics.sort_by(|a, b| (&a.path, a.line, &a.message).cmp(&(&b.path, b.line, &b.message)));
-    let items: Vec<TraceItem> = items.into_values().collect();
-    Ok(TraceReport {
-        coverage: Coverage::of(&items, inferred_distance),
-        items,
+    Ok(TraceCache {
+        key: String::new(),
+        items: items.into_values().collect(),
         diagnostics,
+        dangling: Vec::new(),
     })
 }
 

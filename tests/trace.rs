@@ -39,6 +39,53 @@ fn golden_reports() {
     );
 }
 
+// verifies: trace/NFR-performance-1
+#[test]
+fn a_trace_of_an_unchanged_index_is_read_from_its_cache_and_never_from_another() {
+    let fixture = fixture();
+    let json = fixture.kg(&["trace", "--format", "json"]).ok();
+    // The full build left the trace of its index in the store's directory.
+    let dir = fixture.scratch.join("store");
+    let pointer = std::fs::read_to_string(dir.join("current")).unwrap();
+    let store = dir.join(pointer.lines().next().unwrap().trim());
+    let cache = store.join("kg-trace.json");
+    let saved = std::fs::read_to_string(&cache).unwrap();
+    assert!(saved.contains("imageUpload/size-limit"), "{saved}");
+    // Selecting and counting other distances read it as the store would have answered.
+    let fresh = |args: &[&str]| {
+        std::fs::remove_file(&cache).unwrap();
+        let out = fixture.kg(args).ok();
+        assert!(cache.exists(), "a trace saves the cache it read");
+        out
+    };
+    for args in [
+        &["trace", "--format", "json"][..],
+        &["trace", "--inferred-distance", "3"],
+        &["trace", "imageUpload"],
+    ] {
+        let cached = fixture.kg(args).ok();
+        assert_eq!(cached, fresh(args), "{args:?}");
+    }
+    assert_eq!(fixture.kg(&["trace", "--format", "json"]).ok(), json);
+    // A damaged cache is read from the store again.
+    std::fs::write(&cache, "{\"key\": 1").unwrap();
+    assert_eq!(fixture.kg(&["trace", "--format", "json"]).ok(), json);
+    // A new commit is a new index state: its trace is read anew.
+    let spec = std::fs::read_to_string(fixture.root.join("specs/profile-audit.yaml"));
+    let spec = spec.expect("the avatar history spec");
+    fixture.write(
+        "specs/profile-audit.yaml",
+        spec.replacen(
+            "acceptance:",
+            "acceptance:\n  - Shows the date of each version.",
+            1,
+        ),
+    );
+    fixture.commit_all("Show dates", 9);
+    let after = fixture.kg(&["trace", "avatarHistory"]).ok();
+    assert!(after.contains("Shows the date of each version."), "{after}");
+}
+
 // verifies: trace/report
 #[test]
 fn a_feature_or_items_can_be_selected() {

@@ -28,6 +28,14 @@ pub fn time_kg(repo: &Fixture, args: &[&str]) -> f64 {
     seconds
 }
 
+/// Removes the trace cache of the current index in the store directory `store`, so that the next
+/// `kg trace` reads the store (as the first trace after an incremental run does).
+pub fn drop_trace_cache(store: &std::path::Path) {
+    let current = std::fs::read_to_string(store.join("current")).expect("an index");
+    let dir = store.join(current.lines().next().unwrap_or("").trim());
+    let _ = std::fs::remove_file(dir.join("kg-trace.json"));
+}
+
 /// Writes a repository with `files` source files (60% Rust, 40% TypeScript), one feature per 20
 /// files with 10 criteria each, references from code and tests, and one doc per feature.
 pub fn generate(repo: &Fixture, files: usize, seed: u64) {

@@ -533,6 +533,11 @@ impl Update<'_> {
 }
 
 impl ReadStore {
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn storage_error(&self, e: &dyn std::fmt::Display) -> StoreError {
         StoreError::Storage {
             path: self.path.clone(),

@@ -388,13 +388,21 @@ fn resolve_specs(all: &mut [FileFacts]) -> Specs {
     let ids = Resolver::new(all.iter());
     // A task that names an item its feature does not define, or a task not in its list.
     for facts in all.iter() {
+        let listed: HashSet<&str> = facts.tasks.iter().map(|t| t.id.as_str()).collect();
         for task in &facts.tasks {
             let full = |id: &str| format!("{}/{id}", task.feature);
             let unknown_items = task
                 .items
                 .iter()
                 .filter(|i| !ids.known_ids().contains(&full(i)));
-            let unknown_tasks = task.depends.iter().filter(|t| !ids.is_task(&full(t)));
+            // A change's tasks are its list's alone; a feature's may stand in another list.
+            let unknown_tasks = task.depends.iter().filter(|t| {
+                if task.in_change {
+                    !listed.contains(t.as_str())
+                } else {
+                    !ids.is_task(&full(t))
+                }
+            });
             for (what, id) in unknown_items
                 .map(|i| ("an item", i))
                 .chain(unknown_tasks.map(|t| ("a task", t)))
@@ -407,8 +415,10 @@ fn resolve_specs(all: &mut [FileFacts]) -> Specs {
                         column: 1,
                     }),
                     format!(
-                        "task `{}` names `{id}`, which is not {what} of feature `{}`",
-                        task.id, task.feature
+                        "task `{}` names `{id}`, which is not {what} of {} `{}`",
+                        task.id,
+                        if task.in_change { "change" } else { "feature" },
+                        task.feature
                     ),
                 ));
             }

@@ -295,6 +295,33 @@ mod tests {
     }
 
     // verifies: impact/spec-changes
+    // verifies: index/tasks
+    #[test]
+    fn a_changes_task_list_holds_the_changes_tasks() {
+        let text = "## 1. Mailbox\n- [x] 1.1 Bound the queue in `src/mailbox.rs` (Requirement 2, #611)\n- [ ] 1.2 Test it\n  - _Depends: 1.1_\n";
+        let path = "openspec/changes/archive/2026-04-23-bounded-mailbox/tasks.md";
+        let facts = read_as(parse, path, text);
+        let tasks: Vec<String> = facts
+            .tasks
+            .iter()
+            .map(|t| {
+                let (id, done, items, depends) = (&t.id, t.done, &t.items, &t.depends);
+                format!(
+                    "{} {} {id} {done} {items:?} {depends:?} {:?}",
+                    t.feature, t.in_change, t.paths
+                )
+            })
+            .collect();
+        assert_eq!(
+            tasks,
+            vec![
+                "bounded-mailbox true 1.1 true [] [] [\"src/mailbox.rs\"]",
+                "bounded-mailbox true 1.2 false [] [\"1.1\"] []",
+            ]
+        );
+        assert!(facts.features.is_empty() && facts.diagnostics.is_empty());
+    }
+
     #[test]
     fn names_the_change_of_active_and_archived_paths() {
         assert_eq!(

@@ -84,6 +84,11 @@ pub(super) fn parse(text: &str, facts: &mut FileFacts, ids: Ids, change: Option<
         }
     }
     for (_, mut task) in tasks {
+        // A change's task serves what the change proposes: numbers in its text
+        // (`Requirement 2`, an issue's `#12`) name nothing of its own.
+        if in_change {
+            task.items.clear();
+        }
         task.items.dedup();
         task.depends.retain(|d| *d != task.id);
         task.depends.dedup();

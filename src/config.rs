@@ -9,7 +9,8 @@
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::facts::{FileKind, Language};
+use crate::facts::{FileKind, Language, Tool};
+use crate::parse::spec::tracey::{TraceyImpl, TraceySpec};
 use crate::parse::spec::{FORMATS, SpecFormat};
 
 /// The configuration file's name, at the repository root.
@@ -113,6 +114,11 @@ pub struct FileRules {
     specs: GlobSet,
     /// The spec formats that are on, in `FORMATS` order, with the files each claims.
     formats: Vec<(&'static SpecFormat, GlobSet)>,
+    /// The spec sets a tool's configuration names, with their files.
+    sets: Vec<(String, GlobSet)>,
+    /// The files tracey's configuration reads tags in (its implementations' includes less
+    /// their excludes), when there is a configuration.
+    tracey_reads: Option<(GlobSet, GlobSet)>,
     docs: GlobSet,
     tests: GlobSet,
     exclude: GlobSet,
@@ -128,6 +134,13 @@ impl Default for Config {
 impl Config {
     /// Parses the text of `kg.toml`.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with(text, &[])
+    }
+
+    /// Parses `kg.toml` (`text`) with the spec sets a tool's configuration names (tracey's):
+    /// the `tracey` format claims their files unless `[formats]` says otherwise, and each file
+    /// is in the set that names it.
+    pub fn parse_with(text: &str, tracey: &[TraceySpec]) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|err| {
             let (line, column) = err
                 .span()
@@ -205,6 +218,10 @@ impl Config {
             let paths = match raw.formats.get(format.name) {
                 Some(FormatSetting::On(false)) => continue,
                 Some(FormatSetting::Paths(paths)) => paths.clone(),
+                Some(FormatSetting::On(true)) | None if format.name == "tracey" => tracey
+                    .iter()
+                    .flat_map(|s| s.include.iter().cloned())
+                    .collect(),
                 Some(FormatSetting::On(true)) | None => {
                     format.paths.iter().map(|p| (*p).to_owned()).collect()
                 }
@@ -217,6 +234,23 @@ impl Config {
             .flat_map(|(_, paths, _)| paths.iter().map(String::as_str))
             .collect();
         let specs = set("specs", raw.files.specs, &claimed)?;
+        let impls = |pick: fn(&TraceyImpl) -> &Vec<String>| {
+            let globs: Vec<String> = tracey
+                .iter()
+                .flat_map(|s| s.impls.iter().flat_map(|i| pick(i).iter().cloned()))
+                .collect();
+            glob_set(&globs).map_err(|message| error_at("tracey", message))
+        };
+        let tracey_reads = if tracey.is_empty() {
+            None
+        } else {
+            Some((impls(|i| &i.include)?, impls(|i| &i.exclude)?))
+        };
+        let mut sets = Vec::new();
+        for spec in tracey {
+            let claims = glob_set(&spec.include).map_err(|message| error_at("tracey", message))?;
+            sets.push((spec.name.clone(), claims));
+        }
         Ok(Config {
             trace: TraceConfig {
                 require: raw.trace.require,
@@ -226,6 +260,8 @@ impl Config {
             base: raw.base,
             rules: FileRules {
                 specs,
+                sets,
+                tracey_reads,
                 formats: formats
                     .into_iter()
                     .map(|(format, _, claims)| (format, claims))
@@ -290,6 +326,25 @@ impl FileRules {
             .iter()
             .find(|(_, claims)| claims.is_match(path))
             .map_or(&FORMATS[0], |(format, _)| format)
+    }
+
+    /// The spec set that `path` is in, if a tool's configuration names one.
+    pub fn spec_set(&self, path: &str) -> Option<&str> {
+        self.sets
+            .iter()
+            .find(|(_, claims)| claims.is_match(path))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// Whether tags of `tool` in `path` are read: tracey's only in the files its
+    /// configuration's implementations include (and do not exclude), as tracey reads them.
+    pub fn reads_tags(&self, tool: Tool, path: &str) -> bool {
+        match (tool, &self.tracey_reads) {
+            (Tool::Tracey, Some((include, exclude))) => {
+                include.is_match(path) && !exclude.is_match(path)
+            }
+            _ => true,
+        }
     }
 
     /// Whether everything in `path` counts as a test.
@@ -395,7 +450,7 @@ mod tests {
         let err = Config::parse("[formats]\nspeckit = false\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec)"
+            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec, tracey)"
         );
     }
 

@@ -273,6 +273,19 @@ pub struct Reference {
     /// name if there is one (a local id that names nothing is then no reference at all).
     #[serde(default)]
     pub by_title: bool,
+    /// The tool whose syntax it is written in: its ids name only that tool's items.
+    #[serde(default)]
+    pub tool: Tool,
+}
+
+/// A tool whose tags kg reads, which gives its items and references their own id space.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Tool {
+    /// kg's markers and the spec formats' own ids (`FR-003`).
+    #[default]
+    Kg,
+    /// tracey's `r[impl id]`, naming requirements of tracey's spec sets.
+    Tracey,
 }
 
 /// A task from a spec format's task list (`- [x] T012 [US1] ...`, `- [ ] 2.1 ...`).
@@ -404,6 +417,10 @@ pub struct FileFacts {
     /// ids of the requirements it proposes to add, modify, remove or rename.
     #[serde(default)]
     pub proposes: Vec<String>,
+    /// For a spec in a set a tool's configuration names (tracey's `specs`), the set's name,
+    /// which names its feature. Set before parsing, and part of the facts' cache key.
+    #[serde(default)]
+    pub spec_set: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -426,6 +443,7 @@ impl FileFacts {
             imports: Vec::new(),
             tasks: Vec::new(),
             proposes: Vec::new(),
+            spec_set: None,
             diagnostics: Vec::new(),
         }
     }

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
 
-use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation, Task};
+use crate::facts::{Anchor, Diagnostic, FileFacts, FileKind, ItemKind, Relation, Task, Tool};
 use crate::link::ids::{Resolution, Resolver};
 use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
 
@@ -368,6 +368,13 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         w.text(&node, kg::TARGET_ID, &target_id);
         if reference.local {
             w.text(&node, kg::WRITTEN_ID, &reference.target);
+        }
+        // A tracey tag written for a version of its requirement (`r[impl link+2]`).
+        if let (Tool::Tracey, (_, Some(version))) = (
+            reference.tool,
+            crate::parse::refs::tag_version(&reference.target),
+        ) {
+            w.number(&node, kg::VERSION, version);
         }
         w.text(&node, kg::MARKER, reference.marker.marker());
         w.add(&node, kg::RELATION, link.into_owned());

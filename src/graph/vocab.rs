@@ -122,6 +122,7 @@ pub mod kg {
         RELATION = "relation",
         MENTIONED_IN = "mentionedIn",
         WRITTEN_ID = "writtenId",
+        VERSION = "version",
         CANDIDATE = "candidate",
         // Tasks
         DONE = "done",

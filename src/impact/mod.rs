@@ -290,13 +290,14 @@ pub fn analyze(
         let mut parse = |path: Option<&String>, text: Option<&String>| -> Option<FileFacts> {
             let (path, text) = (path?, text?);
             let facts = FileFacts::new(path, kind, "", text.len() as u64);
+            let format = (kind == FileKind::Spec).then(|| rules.spec_format(path));
             let mut facts = FileFacts {
                 is_test_file: is_test,
+                spec_set: format.and(rules.spec_set(path)).map(str::to_owned),
                 ..facts
             };
-            let format = (kind == FileKind::Spec).then(|| rules.spec_format(path));
             facts = parser.parse(facts, text.as_bytes(), rules.max_file_size, format);
-            Some(facts)
+            Some(crate::index::read_tags(rules, facts))
         };
         let old = parse(change.old_path.as_ref(), change.old_text.as_ref());
         let new = parse(change.new_path.as_ref(), change.new_text.as_ref());

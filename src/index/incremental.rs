@@ -34,7 +34,8 @@ pub(super) fn incremental(
         return Ok(None);
     }
     let changes = repo.diff_commits(Some(old), snapshot.head)?;
-    if changes.iter().any(|c| c.path == CONFIG_FILE) {
+    let configs = [CONFIG_FILE, crate::parse::spec::tracey::CONFIG_PATH];
+    if changes.iter().any(|c| configs.contains(&c.path.as_str())) {
         return Ok(None);
     }
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();

@@ -108,10 +108,37 @@ pub fn head_config(repo: &Repo) -> Result<Config, IndexError> {
     let Some(head) = repo.head_commit()? else {
         return Ok(Config::default());
     };
-    match repo.blob_reader().read_path(head, CONFIG_FILE)? {
-        Some(bytes) => Ok(Config::parse(&String::from_utf8_lossy(&bytes))?),
-        None => Ok(Config::default()),
-    }
+    let reader = repo.blob_reader();
+    let (config, _) = read_config(|path| reader.read_path(head, path))?;
+    Ok(config)
+}
+
+/// The configuration from `kg.toml` and the tracey configuration, as `read` gives their files
+/// (`None` for an absent one), with a diagnostic for a tracey configuration kg cannot read (its
+/// spec sets are then left out; the rest is indexed).
+fn read_config(
+    read: impl Fn(&str) -> Result<Option<Vec<u8>>, GitError>,
+) -> Result<(Config, Vec<Diagnostic>), IndexError> {
+    use crate::parse::spec::tracey;
+    let mut diagnostics = Vec::new();
+    let sets = match read(tracey::CONFIG_PATH)? {
+        Some(bytes) => match tracey::read_config(&String::from_utf8_lossy(&bytes)) {
+            Ok(sets) => sets,
+            Err(message) => {
+                diagnostics.push(Diagnostic::new(
+                    Severity::Warning,
+                    tracey::CONFIG_PATH,
+                    None,
+                    format!("cannot read the tracey configuration ({message}); its spec sets were left out"),
+                ));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let text = read(CONFIG_FILE)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let config = Config::parse_with(text.as_deref().unwrap_or(""), &sets)?;
+    Ok((config, diagnostics))
 }
 
 /// Brings the index up to date with HEAD: nothing to do when it already is (unless `force`),
@@ -194,11 +221,11 @@ impl Snapshot {
         let listing = repo.tree(head)?;
         let files = listing.files;
         let reader = repo.blob_reader();
-        let config_file = files.iter().find(|f| f.path == CONFIG_FILE);
-        let config = match config_file {
-            Some(file) => Config::parse(&String::from_utf8_lossy(&reader.read(file.blob)?))?,
-            None => Config::default(),
-        };
+        let (config, mut diagnostics) =
+            read_config(|path| match files.iter().find(|f| f.path == path) {
+                Some(file) => reader.read(file.blob).map(Some),
+                None => Ok(None),
+            })?;
         let base = match &config.base {
             Some(base) => base.clone(),
             None => graph::derive_base(
@@ -206,7 +233,6 @@ impl Snapshot {
                 &repo.root_commit(head)?.to_string(),
             ),
         };
-        let mut diagnostics = Vec::new();
         let selected = files
             .iter()
             .filter_map(|file| {
@@ -260,9 +286,10 @@ fn parse_files(
                 tick.inc(1);
                 let format = (selected.kind == FileKind::Spec)
                     .then(|| rules.spec_format(&selected.file.path));
-                let key = cache_key(selected, format);
+                let set = format.and_then(|_| rules.spec_set(&selected.file.path));
+                let key = cache_key(selected, format, set);
                 if let Some(facts) = cache.get(&key) {
-                    return Ok(at_path(facts, &selected.file.path));
+                    return Ok(read_tags(rules, at_path(facts, &selected.file.path)));
                 }
                 parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let bytes = reader.read(selected.file.blob)?;
@@ -274,24 +301,34 @@ fn parse_files(
                     bytes.len() as u64,
                 );
                 facts.is_test_file = selected.is_test;
+                facts.spec_set = set.map(str::to_owned);
                 let facts = parser.parse(facts, &bytes, rules.max_file_size, format);
                 cache.put(key, &facts);
-                Ok(facts)
+                Ok(read_tags(rules, facts))
             },
         )
         .collect::<Result<Vec<_>, GitError>>()?;
     Ok((facts, parsed.into_inner()))
 }
 
+/// `facts` without the tags the configuration leaves unread in its file (tracey's outside its
+/// implementations' files). The cache keeps them all, so that the configuration decides anew.
+pub(crate) fn read_tags(rules: &FileRules, mut facts: FileFacts) -> FileFacts {
+    let path = facts.path.clone();
+    facts.references.retain(|r| rules.reads_tags(r.tool, &path));
+    facts
+}
+
 /// The cache key of a blob read as a given kind (the same bytes mean different facts as a spec
 /// or as code, in a test file or not). A spec's key also holds its format and its path, since the
 /// Markdown formats name a feature by its directory.
-fn cache_key(selected: &Selected, format: Option<&SpecFormat>) -> String {
+fn cache_key(selected: &Selected, format: Option<&SpecFormat>, set: Option<&str>) -> String {
     let kind = match selected.kind {
         FileKind::Spec => {
             let format = format.map_or("", |f| f.name);
+            let set = set.map_or(String::new(), |s| format!("[{s}]"));
             return format!(
-                "{}-spec-{format}:{}",
+                "{}-spec-{format}{set}:{}",
                 selected.file.blob, selected.file.path
             );
         }
@@ -315,6 +352,12 @@ fn at_path(mut facts: FileFacts, path: &str) -> FileFacts {
 
 /// Adds per-file counts and diagnostics to the summary.
 fn count(summary: &mut Summary, all: &[FileFacts], ids: &Resolver) {
+    // A spec set's feature stands in each of its files: count it once.
+    let features: HashSet<&str> = all
+        .iter()
+        .flat_map(|f| f.features.iter().map(|feature| feature.name.as_str()))
+        .collect();
+    summary.features += features.len();
     for facts in all {
         let kind = match facts.kind {
             FileKind::Spec => "spec",
@@ -325,7 +368,6 @@ fn count(summary: &mut Summary, all: &[FileFacts], ids: &Resolver) {
         *summary.files.entry(kind).or_default() += 1;
         summary.tests += facts.definitions.iter().filter(|d| d.is_test).count();
         summary.definitions += facts.definitions.iter().filter(|d| !d.is_test).count();
-        summary.features += facts.features.len();
         summary.items += facts.features.iter().map(|f| f.items.len()).sum::<usize>();
         summary.tasks += facts.tasks.len();
         // A local id of a shape no spec uses is no reference (`T100` without task lists).
@@ -362,10 +404,42 @@ struct Specs {
 /// order wins; the later definition is dropped so that the two do not mix in the graph).
 fn resolve_specs(all: &mut [FileFacts]) -> Specs {
     let mut features: HashMap<String, (String, u32)> = HashMap::new();
+    // A spec set's feature stands in every file of the set (tracey's `vox` in each of its
+    // Markdown files); its ids must still be unique across them.
+    let mut set_items: HashMap<String, HashMap<String, (String, u32)>> = HashMap::new();
     let mut diagnostics = Vec::new();
     for facts in all.iter_mut() {
         let path = facts.path.clone();
+        let set = facts.spec_set.clone();
+        for feature in facts.features.iter_mut() {
+            if set.as_deref() != Some(feature.name.as_str()) {
+                continue;
+            }
+            let seen = set_items.entry(feature.name.clone()).or_default();
+            feature.items.retain(|item| {
+                if let Some((first_path, first_line)) = seen.get(&item.local_id) {
+                    diagnostics.push(Diagnostic::new(
+                        Severity::Warning,
+                        &path,
+                        Some(Position {
+                            line: item.line,
+                            column: 1,
+                        }),
+                        format!(
+                            "`{}` is declared again (first at {first_path}:{first_line}); this one was not read",
+                            item.local_id
+                        ),
+                    ));
+                    return false;
+                }
+                seen.insert(item.local_id.clone(), (path.clone(), item.line));
+                true
+            });
+        }
         facts.features.retain(|feature| {
+            if set.as_deref() == Some(feature.name.as_str()) {
+                return true;
+            }
             if let Some((first_path, first_line)) = features.get(&feature.name) {
                 diagnostics.push(Diagnostic::new(
                     Severity::Error,

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::facts::{FileFacts, Reference, SCENARIO};
+use crate::facts::{FileFacts, Reference, SCENARIO, Tool};
 
 /// What a reference names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,9 @@ pub struct Resolver {
     shapes: HashSet<String>,
     /// A scenario's name to the full ids of the scenarios that have it (OpenSpec).
     titles: HashMap<String, BTreeSet<String>>,
+    /// The features of tracey's spec sets: tracey's tags name only their items, and local ids
+    /// written otherwise never do.
+    tracey: HashSet<String>,
 }
 
 impl Resolver {
@@ -84,6 +87,9 @@ impl Resolver {
         for facts in all {
             for feature in &facts.features {
                 resolver.add_feature(&feature.name);
+                if facts.spec_set.as_deref() == Some(feature.name.as_str()) {
+                    resolver.tracey.insert(feature.name.clone());
+                }
                 for item in &feature.items {
                     let title = item.extra.get(SCENARIO).map(String::as_str);
                     resolver.add_item(&feature.name, &item.local_id, title);
@@ -162,7 +168,11 @@ impl Resolver {
 
     /// What `reference`, written in the file at `path`, names.
     pub fn resolve(&self, path: &str, reference: &Reference) -> Resolution {
-        let target = reference.target.as_str();
+        // A tracey tag's version says which text it was written for, not which item.
+        let target = match reference.tool {
+            Tool::Tracey => crate::parse::refs::tag_version(&reference.target).0,
+            Tool::Kg => reference.target.as_str(),
+        };
         if reference.by_title {
             return self.by_title(path, target);
         }
@@ -175,9 +185,23 @@ impl Resolver {
             .item_features
             .get(target)
             .or_else(|| self.task_features.get(target));
-        let Some(features) = features else {
+        // Each tool's ids name its own items only.
+        let tracey = reference.tool == Tool::Tracey;
+        let features: Option<BTreeSet<String>> = features
+            .map(|all| {
+                all.iter()
+                    .filter(|f| self.tracey.contains(*f) == tracey)
+                    .cloned()
+                    .collect::<BTreeSet<String>>()
+            })
+            .filter(|f| !f.is_empty());
+        let Some(features) = features.as_ref() else {
             return Resolution::Unknown {
-                report: self.shapes.contains(shape(target)),
+                report: if tracey {
+                    !self.tracey.is_empty()
+                } else {
+                    self.shapes.contains(shape(target))
+                },
             };
         };
         // The feature the comment names decides; one that does not define the id leaves it
@@ -344,6 +368,7 @@ mod tests {
             local: true,
             feature: None,
             by_title: false,
+            tool: Tool::Kg,
         }
     }
 

@@ -115,6 +115,7 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
                 local: f.local,
                 feature: f.local.then(|| feature.clone()).flatten(),
                 by_title: false,
+                tool: f.tool,
             });
         }
         for (offset, target) in refs::mention_candidates(line) {

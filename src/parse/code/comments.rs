@@ -59,6 +59,7 @@ pub(super) fn attach_comment(
             position: found.position,
             local: found.local,
             feature: found.feature,
+            tool: found.tool,
             by_title: false,
         });
     }

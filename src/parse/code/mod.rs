@@ -344,6 +344,7 @@ impl<'q> CodeParser<'q> {
                     local: true,
                     feature: None,
                     by_title: true,
+                    tool: crate::facts::Tool::Kg,
                 });
             }
         }

@@ -4,13 +4,15 @@
 //! duvet) can be added beside the native one without touching the language parsers: each is one
 //! file here and one line in [`SYNTAXES`].
 
-use crate::facts::{Position, Relation};
+use crate::facts::{Position, Relation, Tool};
 
 mod native;
 mod spec_ids;
+mod tracey;
 
 pub use native::{NATIVE, NativeMarkers};
 pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
+pub use tracey::{TRACEY, TraceyTags, version as tag_version};
 
 /// A reference found in one line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub struct FoundReference {
     pub offset: usize,
     /// True when the id is a spec format's own, without its feature (`FR-003`).
     pub local: bool,
+    /// The tool whose syntax it is.
+    pub tool: Tool,
 }
 
 /// A reference found in a block of comment text, with its position.
@@ -32,6 +36,7 @@ pub struct LocatedReference {
     pub local: bool,
     /// For a local id, the feature its comment names (`specs/002-sync/`, `Feature: auth`).
     pub feature: Option<String>,
+    pub tool: Tool,
 }
 
 /// A way of writing references in comments and prose.
@@ -47,7 +52,7 @@ pub trait MarkerSyntax: Sync {
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
-pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS];
+pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY];
 
 /// All of [`SYNTAXES`] at once: what the parsers scan comments and prose with.
 pub struct AllSyntaxes;
@@ -152,6 +157,7 @@ pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec
                 },
                 local: found.local,
                 feature: None,
+                tool: found.tool,
             });
         }
     }

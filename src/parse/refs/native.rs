@@ -39,6 +39,7 @@ impl MarkerSyntax for NativeMarkers {
                 target: line[rest..rest + len].to_owned(),
                 offset: rest,
                 local: false,
+                tool: Tool::Kg,
             });
             rest += len;
             rest += leading_blanks(&line[rest..]);

@@ -29,6 +29,7 @@ impl MarkerSyntax for SpecIds {
                 target,
                 offset,
                 local: true,
+                tool: Tool::Kg,
             })
             .collect();
         found.extend(
@@ -39,6 +40,7 @@ impl MarkerSyntax for SpecIds {
                     target,
                     offset,
                     local: true,
+                    tool: Tool::Kg,
                 }),
         );
         found.sort_by_key(|f| f.offset);

@@ -8,6 +8,7 @@ mod markdown;
 pub mod openspec;
 pub mod speckit;
 mod tasks;
+pub mod tracey;
 pub mod yaml;
 
 use crate::facts::FileFacts;
@@ -58,5 +59,11 @@ pub const FORMATS: &[SpecFormat] = &[
             "openspec/changes/archive/*/tasks.md",
         ],
         parse: openspec::parse,
+    },
+    // Its files are the spec sets its configuration (`.config/tracey/config.styx`) names.
+    SpecFormat {
+        name: "tracey",
+        paths: &[],
+        parse: tracey::parse,
     },
 ];

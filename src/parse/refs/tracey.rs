@@ -1,0 +1,122 @@
+//! tracey's tags in comments: `r[impl id]` implements the requirement `id`, `r[verify id]`
+//! verifies it, and a bare `r[id]` implements it (as tracey reads it); a version (`r[impl
+//! id+2]`) stays on the id, for [`version`] to tell. The ids are local: they name no feature, and resolve to the tracey spec
+//! set that defines them. Other prefixes (`parser[impl entry.key-equality]`) read the same way.
+//! `depends` and `related` tags link nothing (they say how requirements relate, not what covers
+//! them).
+
+// implements: index/references
+
+use super::*;
+
+/// tracey's tags.
+pub struct TraceyTags;
+
+pub static TRACEY: TraceyTags = TraceyTags;
+
+impl MarkerSyntax for TraceyTags {
+    fn scan_line(&self, line: &str) -> Vec<FoundReference> {
+        let mut found = Vec::new();
+        let bytes = line.as_bytes();
+        let mut from = 0;
+        while let Some(at) = line[from..].find('[') {
+            let open = from + at;
+            from = open + 1;
+            // The prefix: lowercase letters right before the bracket, at a word's start.
+            let start = line[..open]
+                .bytes()
+                .rposition(|b| !(b.is_ascii_lowercase() || b == b'_'))
+                .map_or(0, |i| i + 1);
+            if start == open || (start > 0 && bytes[start - 1].is_ascii_alphanumeric()) {
+                continue;
+            }
+            let Some(close) = line[open..].find(']').map(|i| open + i) else {
+                continue;
+            };
+            let inner = &line[open + 1..close];
+            let (relation, id, offset) = match inner.split_once(' ') {
+                Some(("impl", id)) => (Some(Relation::Implements), id, open + 6),
+                Some(("verify", id)) => (Some(Relation::Verifies), id, open + 8),
+                Some(("depends" | "related", _)) => (None, "", 0),
+                Some(_) => continue,
+                // A bare id is an implementation only with tracey's own prefix.
+                None if &line[start..open] == "r" => (Some(Relation::Implements), inner, open + 1),
+                None => continue,
+            };
+            let written = id.trim();
+            let (id, _) = version(written);
+            if let (Some(relation), true) = (relation, crate::parse::spec::tracey::is_id(id)) {
+                found.push(FoundReference {
+                    relation,
+                    target: written.to_owned(),
+                    offset,
+                    local: true,
+                    tool: Tool::Tracey,
+                });
+            }
+            from = close + 1;
+        }
+        found
+    }
+}
+
+/// A tag's id and the version it names: `link+2` is `link` at version 2, `link` names none.
+pub fn version(written: &str) -> (&str, Option<u32>) {
+    match written.rsplit_once('+') {
+        Some((id, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            (id, v.parse().ok())
+        }
+        _ => (written, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(line: &str) -> Vec<(Relation, String, usize)> {
+        TRACEY
+            .scan_line(line)
+            .into_iter()
+            .map(|f| (f.relation, f.target, f.offset))
+            .collect()
+    }
+
+    // verifies: index/references
+    #[test]
+    fn reads_impl_verify_and_bare_tags_with_any_prefix() {
+        assert_eq!(
+            tags("// r[impl session.handshake.cbor]"),
+            vec![(
+                Relation::Implements,
+                "session.handshake.cbor".to_owned(),
+                10
+            )]
+        );
+        assert_eq!(
+            tags("/// r[verify link.rx.eof] and r[impl link+2] - done"),
+            vec![
+                (Relation::Verifies, "link.rx.eof".to_owned(), 13),
+                (Relation::Implements, "link+2".to_owned(), 37),
+            ]
+        );
+        assert_eq!(
+            tags("    // parser[impl entry.key-equality]"),
+            vec![(Relation::Implements, "entry.key-equality".to_owned(), 19)]
+        );
+        assert_eq!(
+            tags("// r[transport.memory], r[depends link]"),
+            vec![(Relation::Implements, "transport.memory".to_owned(), 5)]
+        );
+        // Not tags: a space before the bracket, no prefix, an unknown verb, a capital prefix.
+        for line in [
+            "// a [i] = r [impl x]",
+            "// see [impl link]",
+            "// r[frobnicate link]",
+            "// R[impl link]",
+            "// r[impl Not An Id]",
+        ] {
+            assert_eq!(tags(line), vec![], "{line}");
+        }
+    }
+}

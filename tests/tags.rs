@@ -19,6 +19,14 @@ fn a_tracey_project_is_traced_as_its_configuration_says() {
         "{}",
         index.stderr
     );
+    // An id defined again in another file of the set is a warning; the first definition holds.
+    assert!(
+        index.stderr.contains(
+            "docs/spec/rpc.md:11:1: warning: `link` is declared again (first at docs/spec/conn.md:7); this one was not read"
+        ),
+        "{}",
+        index.stderr
+    );
     insta::assert_snapshot!("tracey_trace", fixture.kg(&["trace"]).ok());
     // `r[impl rpc.call]` names the tracey requirement, `implements: session/rpc.call` kg's own
     // item: the two id spaces do not mix. Tags outside the configured files are not read.
@@ -36,5 +44,32 @@ fn a_tracey_project_is_traced_as_its_configuration_says() {
     assert_eq!(
         stale.replace("\r\n", "\n"),
         "item,written,current,location\nwire/link.framing,1,2,src/link.rs:9\n"
+    );
+}
+
+// verifies: index/bad-input
+#[test]
+fn a_tracey_configuration_kg_cannot_read_is_a_warning_and_the_rest_is_indexed() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        ".config/tracey/config.styx",
+        "specs ( { name wire include (docs/*.md)\n",
+    );
+    fixture.write("docs/a.md", "> r[link]\n> A link.\n");
+    fixture.write("specs/s.yaml", "feature: s\nacceptance:\n  - Works.\n");
+    fixture.commit_all("Start", 0);
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index
+            .stderr
+            .contains(".config/tracey/config.styx: warning: cannot read the tracey configuration"),
+        "{}",
+        index.stderr
+    );
+    assert!(
+        index.stderr.contains("1 features, 1 items"),
+        "{}",
+        index.stderr
     );
 }

@@ -316,7 +316,10 @@ impl FileRules {
         if let Some(language) = language {
             return Some(FileKind::Code(language));
         }
-        self.docs.is_match(path).then_some(FileKind::Doc)
+        if self.docs.is_match(path) {
+            return Some(FileKind::Doc);
+        }
+        crate::parse::text::comment_syntax(path).map(|_| FileKind::Text)
     }
 
     /// The format that reads the spec file `path`: the first format that is on and claims it,
@@ -372,6 +375,7 @@ mod tests {
             "web/node_modules/x/index.ts",
             "Cargo.toml",
             "other.yaml",
+            "notes.txt",
         ]
         .iter()
         .map(|p| rules.classify(p))
@@ -388,7 +392,9 @@ mod tests {
                 Some(Code(Language::TypeScript)),
                 Some(Code(Language::Tsx)),
                 None,
-                None,
+                // Other files with comments are read for tags.
+                Some(Text),
+                Some(Text),
                 None,
             ]
         );
@@ -407,7 +413,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.base.as_deref(), Some("https://example.com/r/"));
         assert_eq!(config.rules.classify("reqs/a.yaml"), Some(FileKind::Spec));
-        assert_eq!(config.rules.classify("specs/a.yaml"), None);
+        assert_eq!(config.rules.classify("specs/a.yaml"), Some(FileKind::Text));
         assert_eq!(config.rules.classify("fixtures/x/src/a.rs"), None);
         assert_eq!(config.rules.max_file_size, 10);
     }

@@ -15,6 +15,8 @@ pub enum FileKind {
     Spec,
     Doc,
     Code(Language),
+    /// A file kg reads only for the tags in its comments (Swift, Python, YAML, ...).
+    Text,
 }
 
 /// The source languages kg parses with tree-sitter.

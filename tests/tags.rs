@@ -1,7 +1,7 @@
 //! The tags of other traceability tools, read as their repositories write them: tracey
 //! (`fixtures/tracey`: a configuration naming one spec set in two Markdown files, its
-//! implementations' files, a file it leaves out, and a kg spec whose item shares an id with a
-//! tracey requirement).
+//! implementations' files in Rust, TypeScript and Swift (read by the line scanner), a file it
+//! leaves out, and a kg spec whose item shares an id with a tracey requirement).
 
 mod support;
 

@@ -285,6 +285,7 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         FileKind::Spec => kg::SPEC_FILE,
         FileKind::Doc => kg::DOC_FILE,
         FileKind::Code(_) => kg::CODE_FILE,
+        FileKind::Text => kg::TEXT_FILE,
     };
     w.types(&file, &[kg::FILE, kind_class]);
     w.text(&file, kg::PATH, &facts.path);

@@ -59,6 +59,7 @@ pub mod kg {
         SPEC_FILE = "SpecFile",
         DOC_FILE = "DocFile",
         CODE_FILE = "CodeFile",
+        TEXT_FILE = "TextFile",
         FEATURE = "Feature",
         ACCEPTANCE_CRITERION = "AcceptanceCriterion",
         NON_FUNCTIONAL_REQUIREMENT = "NonFunctionalRequirement",

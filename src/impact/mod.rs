@@ -339,7 +339,7 @@ pub fn analyze(
                     });
                 }
             }
-            FileKind::Code(_) | FileKind::Doc => {
+            FileKind::Code(_) | FileKind::Doc | FileKind::Text => {
                 touched.extend(touched_in(context.iris, change, old.as_ref(), new.as_ref()));
             }
         }

@@ -336,6 +336,7 @@ fn cache_key(selected: &Selected, format: Option<&SpecFormat>, set: Option<&str>
         FileKind::Code(Language::Rust) => "rust",
         FileKind::Code(Language::TypeScript) => "ts",
         FileKind::Code(Language::Tsx) => "tsx",
+        FileKind::Text => "text",
     };
     let test = if selected.is_test { "-test" } else { "" };
     format!("{}-{kind}{test}", selected.file.blob)
@@ -364,6 +365,7 @@ fn count(summary: &mut Summary, all: &[FileFacts], ids: &Resolver) {
             FileKind::Doc => "doc",
             FileKind::Code(Language::Rust) => "rust",
             FileKind::Code(Language::TypeScript | Language::Tsx) => "typescript",
+            FileKind::Text => "other",
         };
         *summary.files.entry(kind).or_default() += 1;
         summary.tests += facts.definitions.iter().filter(|d| d.is_test).count();

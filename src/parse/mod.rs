@@ -5,6 +5,7 @@ pub mod code;
 pub mod markdown;
 pub mod refs;
 pub mod spec;
+pub mod text;
 
 use crate::facts::{FileFacts, FileKind, Position, Severity};
 
@@ -75,6 +76,7 @@ impl<'q> FileParser<'q> {
             FileKind::Spec => (format.unwrap_or(&spec::FORMATS[0]).parse)(&text, &mut facts),
             FileKind::Doc => markdown::parse_markdown(&text, self.syntax, &mut facts),
             FileKind::Code(language) => self.code.parse(language, &text, self.syntax, &mut facts),
+            FileKind::Text => text::parse_text(&text, self.syntax, &mut facts),
         }
         facts
     }

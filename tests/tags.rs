@@ -73,3 +73,29 @@ fn a_tracey_configuration_kg_cannot_read_is_a_warning_and_the_rest_is_indexed() 
         index.stderr
     );
 }
+
+// verifies: impact/items
+#[test]
+fn impact_on_a_tracey_project_reaches_the_requirements_its_tags_name() {
+    let fixture = Fixture::from_dir("tracey");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    // A changed function, and a new tag in the work tree: both name tracey's requirements.
+    let text = std::fs::read_to_string(fixture.root.join("src/link.rs")).unwrap();
+    fixture.write(
+        "src/link.rs",
+        text.replace(
+            "    frame(payload)",
+            "    // r[impl rpc.error]\n    frame(payload)",
+        ),
+    );
+    let impact = fixture.kg(&["impact", "--format", "json"]).ok();
+    let parsed: serde_json::Value = serde_json::from_str(&impact).unwrap();
+    let mut items: Vec<&str> = parsed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    items.sort();
+    assert_eq!(items, vec!["wire/link", "wire/rpc.error"], "{impact}");
+}

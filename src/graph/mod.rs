@@ -486,6 +486,10 @@ fn write_features(w: &mut GraphWriter, facts: &FileFacts, file: &NamedNode, iris
         w.types(&node, &[kg::FEATURE, oslc_rm::REQUIREMENT_COLLECTION]);
         w.text(&node, dcterms::IDENTIFIER, &feature.name);
         w.text(&node, dcterms::TITLE, &feature.name);
+        // A tracey spec set's feature, whose ids only tracey's tags name.
+        if facts.spec_set.as_deref() == Some(feature.name.as_str()) {
+            w.text(&node, kg::TOOL, "tracey");
+        }
         if let Some(description) = &feature.description {
             w.text(&node, dcterms::DESCRIPTION, description);
         }

@@ -124,6 +124,7 @@ pub mod kg {
         MENTIONED_IN = "mentionedIn",
         WRITTEN_ID = "writtenId",
         VERSION = "version",
+        TOOL = "tool",
         CANDIDATE = "candidate",
         // Tasks
         DONE = "done",

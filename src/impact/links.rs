@@ -122,8 +122,9 @@ impl Graph<'_> {
     pub(super) fn resolver(&self) -> Result<Resolver, StoreError> {
         let mut ids = Resolver::default();
         let items = self.store.select(
-            "SELECT ?feature ?local ?title WHERE {
+            "SELECT ?feature ?local ?title ?tool WHERE {
                ?f a kg:Feature ; dcterms:identifier ?feature .
+               OPTIONAL { ?f kg:tool ?tool }
                OPTIONAL {
                  ?i kg:feature ?f ; kg:localId ?local
                  OPTIONAL { ?i kg:attribute [ kg:key \"scenario\" ; rdf:value ?title ] }
@@ -136,6 +137,9 @@ impl Graph<'_> {
                 continue;
             };
             ids.add_feature(&feature);
+            if cell(&row[3]).as_deref() == Some("tracey") {
+                ids.add_tracey_feature(&feature);
+            }
             if let Some(local) = cell(&row[1]) {
                 ids.add_item(&feature, &local, cell(&row[2]).as_deref());
             }

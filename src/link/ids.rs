@@ -88,7 +88,7 @@ impl Resolver {
             for feature in &facts.features {
                 resolver.add_feature(&feature.name);
                 if facts.spec_set.as_deref() == Some(feature.name.as_str()) {
-                    resolver.tracey.insert(feature.name.clone());
+                    resolver.add_tracey_feature(&feature.name);
                 }
                 for item in &feature.items {
                     let title = item.extra.get(SCENARIO).map(String::as_str);
@@ -107,6 +107,11 @@ impl Resolver {
     /// Adds a feature.
     pub fn add_feature(&mut self, name: &str) {
         self.known.insert(name.to_owned());
+    }
+
+    /// Marks a feature as one of tracey's spec sets, whose ids only tracey's tags name.
+    pub fn add_tracey_feature(&mut self, name: &str) {
+        self.tracey.insert(name.to_owned());
     }
 
     /// Adds an item of a feature, by its local id, and the name a test may carry as its title.

@@ -99,6 +99,10 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
         }
     }
     close(&mut reader, &mut open);
+    // A file of a set may hold none (an index page): only a file no set names must have some.
+    if reader.feature.items.is_empty() && facts.spec_set.is_some() {
+        return;
+    }
     reader.finish(
         facts,
         "a tracey spec with no requirements (`r[id]` on a line of its own)",
@@ -291,7 +295,11 @@ mod tests {
             diagnostic_lines(&facts),
             vec!["4: `a` is declared again (first at line 1); this one was not read"]
         );
-        assert_eq!(read("# Nothing\n").diagnostics.len(), 1);
+        // A file of a set may hold none; a file claimed otherwise must hold some.
+        assert!(read("# Nothing\n").diagnostics.is_empty());
+        let mut facts = FileFacts::new("docs/x.md", crate::facts::FileKind::Spec, "0", 0);
+        parse("# Nothing\n", &mut facts);
+        assert_eq!(facts.diagnostics.len(), 1);
     }
 
     // verifies: index/specs

@@ -27,6 +27,14 @@ fn a_tracey_project_is_traced_as_its_configuration_says() {
         "{}",
         index.stderr
     );
+    // A tag with a verb tracey does not know is a warning at its place.
+    assert!(
+        index.stderr.contains(
+            "web/session.ts:8:4: warning: `r[implement rpc.error]`: tracey knows no verb `implement`"
+        ),
+        "{}",
+        index.stderr
+    );
     insta::assert_snapshot!("tracey_trace", fixture.kg(&["trace"]).ok());
     // `r[impl rpc.call]` names the tracey requirement, `implements: session/rpc.call` kg's own
     // item: the two id spaces do not mix. Tags outside the configured files are not read.

@@ -7,7 +7,7 @@
 // implements: index/references
 
 use super::refs::{self, MarkerSyntax};
-use crate::facts::{Anchor, FileFacts, Position, Reference, Relation};
+use crate::facts::{Anchor, FileFacts, Position, Reference, Relation, Severity};
 
 /// How a language writes comments: line comment openers, and a block comment's delimiters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,15 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
     let mut in_block = false;
     for (n, line) in text.lines().enumerate() {
         for (start, comment) in comment_parts(line, comments, &mut in_block) {
+            let at = |p: Position| Position {
+                line: n as u32 + 1,
+                column: (start + p.column as usize) as u32,
+            };
+            for (position, message) in
+                refs::block_problems(syntax, comment, Position { line: 1, column: 1 })
+            {
+                facts.diagnostic(Severity::Warning, Some(at(position)), message);
+            }
             for found in refs::scan_block(syntax, comment, Position { line: 1, column: 1 }) {
                 let relation = match found.relation {
                     Relation::Implements if facts.is_test_file => Relation::Verifies,

@@ -19,6 +19,9 @@ pub(super) fn attach_comment(
         line: comment.start_position().row as u32 + 1,
         column: comment.start_position().column as u32 + 1,
     };
+    for (position, message) in refs::block_problems(syntax, text, start) {
+        facts.diagnostic(Severity::Warning, Some(position), message);
+    }
     let mut found = refs::scan_block(syntax, text, start);
     if found.is_empty() {
         return;

@@ -49,6 +49,12 @@ pub trait MarkerSyntax: Sync {
     fn scope(&self, _line: &str) -> Option<String> {
         None
     }
+
+    /// Tags in `line` written wrong (an unknown verb, an unclosed bracket): each with its byte
+    /// offset and what is wrong, for a diagnostic.
+    fn problems(&self, _line: &str) -> Vec<(usize, String)> {
+        Vec::new()
+    }
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
@@ -71,6 +77,31 @@ impl MarkerSyntax for AllSyntaxes {
     fn scope(&self, line: &str) -> Option<String> {
         SYNTAXES.iter().find_map(|s| s.scope(line))
     }
+
+    fn problems(&self, line: &str) -> Vec<(usize, String)> {
+        SYNTAXES.iter().flat_map(|s| s.problems(line)).collect()
+    }
+}
+
+/// The problems [`MarkerSyntax::problems`] finds in a block of comment text that starts at
+/// `start`, each at its position.
+pub fn block_problems(
+    syntax: &dyn MarkerSyntax,
+    text: &str,
+    start: Position,
+) -> Vec<(Position, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let first_column = if n == 0 { start.column } else { 1 };
+        for (offset, message) in syntax.problems(line.trim_end_matches('\r')) {
+            let position = Position {
+                line: start.line + n as u32,
+                column: first_column + offset as u32,
+            };
+            out.push((position, message));
+        }
+    }
+    out
 }
 
 /// Length of the id-shaped token at the start of `text`: `FEATURE`, `FEATURE/ITEM` or

@@ -15,32 +15,59 @@ pub struct TraceyTags;
 pub static TRACEY: TraceyTags = TraceyTags;
 
 impl MarkerSyntax for TraceyTags {
+    fn problems(&self, line: &str) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        // Only tracey's own prefix: `x[i j]` in a comment of any project is no tag written wrong.
+        for (offset, prefix, inner) in Self::brackets(line).into_iter().filter(|b| b.1 == "r") {
+            match inner {
+                // `r[frobnicate link]`: a verb-shaped word before an id-shaped one.
+                Some(inner) => {
+                    if let Some((verb, id)) = inner.split_once(' ')
+                        && !matches!(verb, "impl" | "verify" | "depends" | "related")
+                        && !verb.is_empty()
+                        && verb.bytes().all(|b| b.is_ascii_lowercase())
+                        && crate::parse::spec::tracey::is_id(version(id.trim()).0)
+                    {
+                        out.push((
+                            offset,
+                            format!("`{prefix}[{inner}]`: tracey knows no verb `{verb}` (it reads impl, verify, depends and related); it links nothing"),
+                        ));
+                    }
+                }
+                // `r[impl link` with no `]` on the line.
+                None => {
+                    let rest = &line[offset + prefix.len() + 1..];
+                    if ["impl ", "verify ", "depends ", "related "]
+                        .iter()
+                        .any(|verb| rest.starts_with(verb))
+                    {
+                        out.push((
+                            offset,
+                            format!(
+                                "`{prefix}[{}` is not closed on its line; it links nothing",
+                                rest.trim_end()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn scan_line(&self, line: &str) -> Vec<FoundReference> {
         let mut found = Vec::new();
-        let bytes = line.as_bytes();
-        let mut from = 0;
-        while let Some(at) = line[from..].find('[') {
-            let open = from + at;
-            from = open + 1;
-            // The prefix: lowercase letters right before the bracket, at a word's start.
-            let start = line[..open]
-                .bytes()
-                .rposition(|b| !(b.is_ascii_lowercase() || b == b'_'))
-                .map_or(0, |i| i + 1);
-            if start == open || (start > 0 && bytes[start - 1].is_ascii_alphanumeric()) {
-                continue;
-            }
-            let Some(close) = line[open..].find(']').map(|i| open + i) else {
+        for (start, prefix, inner) in Self::brackets(line) {
+            let (Some(inner), open) = (inner, start + prefix.len()) else {
                 continue;
             };
-            let inner = &line[open + 1..close];
             let (relation, id, offset) = match inner.split_once(' ') {
                 Some(("impl", id)) => (Some(Relation::Implements), id, open + 6),
                 Some(("verify", id)) => (Some(Relation::Verifies), id, open + 8),
                 Some(("depends" | "related", _)) => (None, "", 0),
                 Some(_) => continue,
                 // A bare id is an implementation only with tracey's own prefix.
-                None if &line[start..open] == "r" => (Some(Relation::Implements), inner, open + 1),
+                None if prefix == "r" => (Some(Relation::Implements), inner, open + 1),
                 None => continue,
             };
             let written = id.trim();
@@ -54,7 +81,6 @@ impl MarkerSyntax for TraceyTags {
                     tool: Tool::Tracey,
                 });
             }
-            from = close + 1;
         }
         found
     }
@@ -67,6 +93,32 @@ pub fn version(written: &str) -> (&str, Option<u32>) {
             (id, v.parse().ok())
         }
         _ => (written, None),
+    }
+}
+
+impl TraceyTags {
+    /// The tag-shaped brackets of `line`: the prefix's offset, the prefix, and what stands in
+    /// the brackets (`None` when they are not closed on the line).
+    fn brackets(line: &str) -> Vec<(usize, &str, Option<&str>)> {
+        let bytes = line.as_bytes();
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(at) = line[from..].find('[') {
+            let open = from + at;
+            from = open + 1;
+            let start = line[..open]
+                .bytes()
+                .rposition(|b| !(b.is_ascii_lowercase() || b == b'_'))
+                .map_or(0, |i| i + 1);
+            if start == open || (start > 0 && bytes[start - 1].is_ascii_alphanumeric()) {
+                continue;
+            }
+            let inner = line[open + 1..]
+                .find(']')
+                .map(|i| &line[open + 1..open + 1 + i]);
+            out.push((start, &line[start..open], inner));
+        }
+        out
     }
 }
 
@@ -118,5 +170,30 @@ mod tests {
         ] {
             assert_eq!(tags(line), vec![], "{line}");
         }
+    }
+
+    // verifies: index/bad-input
+    #[test]
+    fn an_unknown_verb_and_an_unclosed_tag_are_problems() {
+        assert_eq!(
+            TRACEY.problems("// r[frobnicate link] and r[impl ok]"),
+            vec![(
+                3,
+                "`r[frobnicate link]`: tracey knows no verb `frobnicate` (it reads impl, verify, depends and related); it links nothing".to_owned()
+            )]
+        );
+        assert_eq!(
+            TRACEY.problems("// r[impl link.rx"),
+            vec![(
+                3,
+                "`r[impl link.rx` is not closed on its line; it links nothing".to_owned()
+            )]
+        );
+        // Indexing and prose in brackets are no tags at all.
+        assert!(
+            TRACEY
+                .problems("// a[i] = b[j + 1]; see [the spec]; m[key value]")
+                .is_empty()
+        );
     }
 }

@@ -133,7 +133,8 @@ struct TraceArgs {
     #[arg(long, value_delimiter = ',', value_parser = ["implemented", "verified", "documented"])]
     require: Vec<String>,
 
-    /// Also fail on items reworded after their code last changed
+    /// Also fail on items reworded after their code last changed, and on tags written for an
+    /// older version of their requirement
     #[arg(long)]
     fail_on_stale: bool,
 

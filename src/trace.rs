@@ -36,6 +36,15 @@ pub struct SpecLocation {
     pub line: u32,
 }
 
+/// A tag written for an older version of its item than the spec's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleTag {
+    pub path: String,
+    pub line: u32,
+    pub written: u32,
+    pub current: u32,
+}
+
 /// The commits that make an item stale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staleness {
@@ -60,6 +69,10 @@ pub struct TraceItem {
     pub stale: bool,
     /// The two commits, when stale; null otherwise.
     pub stale_evidence: Option<Staleness>,
+    /// Tags written for an older version of the item than its spec's (tracey's
+    /// `r[impl link+1]` against `r[link+2]`): they make it stale too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_tags: Vec<StaleTag>,
     /// How the item counts as verified: `declared` (a marker or trailer in a test), `inferred`
     /// (a test calls its implementation within the distance that counts), or null. Counted
     /// for the distance asked, so not read back from the trace cache.
@@ -350,10 +363,17 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             let inferred = inferred_links(store, &implemented)?;
             Ok::<_, StoreError>((rows, inferred))
         });
-        let diagnostics = scope.spawn(|| store.select(DIAGNOSTICS, "kg's diagnostics query"));
+        let diagnostics = scope.spawn(|| {
+            let rows = store.select(DIAGNOSTICS, "kg's diagnostics query")?;
+            Ok::<_, StoreError>((rows, named(store, "stale-tags")?))
+        });
         let items = named(store, "trace-items");
         (items, join(links), join(diagnostics))
     });
+    let (diagnostic_rows, stale_tag_rows) = match diagnostic_rows {
+        Ok((d, s)) => (Ok(d), s),
+        Err(e) => (Err(e), Vec::new()),
+    };
     let (link_rows, inferred): (Rows, Vec<Inferred>) = links?;
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
     for row in item_rows? {
@@ -381,7 +401,22 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             documented_by: Vec::new(),
             stale,
             stale_evidence,
+            stale_tags: Vec::new(),
             verification: None,
+        });
+    }
+    for row in stale_tag_rows {
+        let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
+            continue;
+        };
+        let location = text(&row[3]).unwrap_or_default();
+        let (path, line) = location.rsplit_once(':').unwrap_or((&location, "0"));
+        item.stale = true;
+        item.stale_tags.push(StaleTag {
+            path: path.to_owned(),
+            line: line.parse().unwrap_or(0),
+            written: number(&row[1]).unwrap_or(0),
+            current: number(&row[2]).unwrap_or(0),
         });
     }
     for row in link_rows {
@@ -694,6 +729,15 @@ pub fn check(report: &TraceReport, policy: &Policy) -> Vec<Failure> {
                 ),
             });
         }
+        if policy.fail_on_stale {
+            for tag in &item.stale_tags {
+                failures.push(Failure {
+                    path: tag.path.clone(),
+                    line: Some(tag.line),
+                    message: stale_tag_message(&item.id, tag),
+                });
+            }
+        }
     }
     if policy.fail_on_dangling {
         for diagnostic in report.diagnostics.iter().filter(|d| d.dangling) {
@@ -705,6 +749,14 @@ pub fn check(report: &TraceReport, policy: &Policy) -> Vec<Failure> {
         }
     }
     failures
+}
+
+/// What a stale tag says, as the text report and the gate write it.
+pub fn stale_tag_message(item: &str, tag: &StaleTag) -> String {
+    format!(
+        "the tag for {item} was written for version {}; the requirement is at version {}",
+        tag.written, tag.current
+    )
 }
 
 pub fn short(commit: &str) -> &str {

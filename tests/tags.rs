@@ -53,6 +53,14 @@ fn a_tracey_project_is_traced_as_its_configuration_says() {
         stale.replace("\r\n", "\n"),
         "item,written,current,location\nwire/link.framing,1,2,src/link.rs:9\n"
     );
+    // The gate holds the tag to it, at the tag's place.
+    let gate = fixture.kg(&["trace", "--check", "--fail-on-stale", "wire/link.framing"]);
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    assert!(
+        gate.stderr.contains("src/link.rs:9: error: the tag for wire/link.framing was written for version 1; the requirement is at version 2"),
+        "{}",
+        gate.stderr
+    );
 }
 
 // verifies: index/bad-input

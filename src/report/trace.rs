@@ -117,6 +117,15 @@ pub fn write_trace(
                         };
                         writeln!(out, "    missing  {}{note}", missing.join(", "))?;
                     }
+                    for tag in &item.stale_tags {
+                        writeln!(
+                            out,
+                            "    stale  {}:{}: {}",
+                            tag.path,
+                            tag.line,
+                            crate::trace::stale_tag_message(&item.id, tag)
+                        )?;
+                    }
                     if let Some(evidence) = &item.stale_evidence {
                         writeln!(
                             out,
@@ -169,13 +178,24 @@ pub fn write_trace(
                             .collect::<Vec<_>>()
                             .join("<br>")
                     };
-                    let stale = item.stale_evidence.as_ref().map_or_else(String::new, |e| {
+                    let mut stale: Vec<String> = item
+                        .stale_tags
+                        .iter()
+                        .map(|t| {
+                            format!(
+                                "`{}:{}` written for version {} of {}",
+                                t.path, t.line, t.written, t.current
+                            )
+                        })
+                        .collect();
+                    stale.extend(item.stale_evidence.as_ref().map(|e| {
                         format!(
                             "reworded in `{}` after `{}`",
                             crate::trace::short(&e.reworded_in),
                             crate::trace::short(&e.code_last_changed_in)
                         )
-                    });
+                    }));
+                    let stale = stale.join("<br>");
                     writeln!(
                         out,
                         "| `{}` | {} | {} | {} | {} | {} |",

@@ -7,7 +7,7 @@ mod support;
 
 use support::Fixture;
 
-// verifies: index/specs, index/references
+// verifies: index/tracey, index/any-language
 #[test]
 fn a_tracey_project_is_traced_as_its_configuration_says() {
     let fixture = Fixture::from_dir("tracey");

@@ -4,7 +4,7 @@
 //! marker syntaxes. Each reference attaches to the file, at its line; in a test file it
 //! verifies.
 
-// implements: index/references
+// implements: index/any-language
 
 use super::refs::{self, MarkerSyntax};
 use crate::facts::{Anchor, FileFacts, Position, Reference, Relation, Severity};
@@ -196,7 +196,7 @@ mod tests {
             .collect()
     }
 
-    // verifies: index/references
+    // verifies: index/any-language
     #[test]
     fn reads_tags_in_each_languages_comments() {
         let swift = "/// r[impl rpc.channel.close] - Data after close is rejected.\nlet s = \"// r[impl not.a.comment]\"\n/* implements: a/b\n   r[verify link] */ let x = 1 // r[impl link]\n";
@@ -224,7 +224,7 @@ mod tests {
         assert!(references("notes.txt", "// implements: a/b\n").is_empty());
     }
 
-    // verifies: index/references
+    // verifies: index/any-language
     #[test]
     fn in_a_test_file_a_tag_verifies() {
         let mut facts = FileFacts::new("Tests/ChannelTests.swift", FileKind::Text, "0", 0);

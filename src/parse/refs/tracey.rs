@@ -5,7 +5,7 @@
 //! `depends` and `related` tags link nothing (they say how requirements relate, not what covers
 //! them).
 
-// implements: index/references
+// implements: index/tracey
 
 use super::*;
 
@@ -134,7 +134,7 @@ mod tests {
             .collect()
     }
 
-    // verifies: index/references
+    // verifies: index/tracey
     #[test]
     fn reads_impl_verify_and_bare_tags_with_any_prefix() {
         assert_eq!(

@@ -5,7 +5,7 @@
 //! as the configuration names it (`vox`), and its requirement ids are the items (`vox/link`). A
 //! prefix other than `r` (`parser[...]`) is read the same way.
 
-// implements: index/specs
+// implements: index/tracey
 
 use super::markdown::{Reader, heading, outside_fences};
 use crate::facts::FileFacts;
@@ -269,7 +269,7 @@ mod tests {
         facts
     }
 
-    // verifies: index/specs
+    // verifies: index/tracey
     #[test]
     fn reads_requirements_in_block_quotes_or_not_with_their_versions() {
         let text = "# Links\n\n> r[link]\n>\n> A link sends payloads\n> between two peers.\n\nProse about r[link] is not a definition.\n\nr[transport.memory+2]\nAn in-memory transport.\n\nMore prose.\n\n```\nr[in.code]\n```\n\n> parser[entry.key-equality]\n> Keys compare by value.\n";
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(facts.diagnostics.len(), 1);
     }
 
-    // verifies: index/specs
+    // verifies: index/tracey
     #[test]
     fn reads_the_spec_sets_of_a_tracey_configuration() {
         let text = "@schema {id crate:tracey-config@1, cli tracey}\n\nspecs (\n    {\n        name vox\n        include (docs/content/spec/*.md)\n        impls (\n            {\n                name rust\n                include (rust/**/*.rs)\n                exclude (rust-legacy/**/*.rs)\n            }\n        )\n    }\n)\n";

@@ -314,8 +314,9 @@ fn parse_files(
 /// `facts` without the tags the configuration leaves unread in its file (tracey's outside its
 /// implementations' files). The cache keeps them all, so that the configuration decides anew.
 pub(crate) fn read_tags(rules: &FileRules, mut facts: FileFacts) -> FileFacts {
-    let path = facts.path.clone();
-    facts.references.retain(|r| rules.reads_tags(r.tool, &path));
+    facts
+        .references
+        .retain(|r| rules.reads_tags(r.tool, &facts.path));
     facts
 }
 

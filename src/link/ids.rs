@@ -62,8 +62,12 @@ struct TaskTargets {
 pub struct Resolver {
     /// Every feature and item id, in full.
     known: HashSet<String>,
-    /// Local item id to the features that define it.
+    /// Local item id to the features that define it (tracey's spec sets apart, in
+    /// `tracey_items`).
     item_features: HashMap<String, BTreeSet<String>>,
+    /// Local requirement id to the tracey spec sets that define it: only tracey's tags name
+    /// them.
+    tracey_items: HashMap<String, BTreeSet<String>>,
     /// Full task id to what it serves.
     tasks: HashMap<String, TaskTargets>,
     /// Local task id to the features whose task lists hold it.
@@ -74,8 +78,7 @@ pub struct Resolver {
     shapes: HashSet<String>,
     /// A scenario's name to the full ids of the scenarios that have it (OpenSpec).
     titles: HashMap<String, BTreeSet<String>>,
-    /// The features of tracey's spec sets: tracey's tags name only their items, and local ids
-    /// written otherwise never do.
+    /// The features of tracey's spec sets.
     tracey: HashSet<String>,
 }
 
@@ -109,7 +112,8 @@ impl Resolver {
         self.known.insert(name.to_owned());
     }
 
-    /// Marks a feature as one of tracey's spec sets, whose ids only tracey's tags name.
+    /// Marks a feature as one of tracey's spec sets, whose ids only tracey's tags name (before
+    /// its items are added).
     pub fn add_tracey_feature(&mut self, name: &str) {
         self.tracey.insert(name.to_owned());
     }
@@ -124,7 +128,12 @@ impl Resolver {
                 .insert(full.clone());
         }
         self.known.insert(full);
-        self.item_features
+        let by_id = if self.tracey.contains(feature) {
+            &mut self.tracey_items
+        } else {
+            &mut self.item_features
+        };
+        by_id
             .entry(local_id.to_owned())
             .or_default()
             .insert(feature.to_owned());
@@ -186,26 +195,19 @@ impl Resolver {
                 .full(target)
                 .unwrap_or(Resolution::Unknown { report: true });
         }
-        let features = self
-            .item_features
-            .get(target)
-            .or_else(|| self.task_features.get(target));
         // Each tool's ids name its own items only.
-        let tracey = reference.tool == Tool::Tracey;
-        let features: Option<BTreeSet<String>> = features
-            .map(|all| {
-                all.iter()
-                    .filter(|f| self.tracey.contains(*f) == tracey)
-                    .cloned()
-                    .collect::<BTreeSet<String>>()
-            })
-            .filter(|f| !f.is_empty());
-        let Some(features) = features.as_ref() else {
+        let features = match reference.tool {
+            Tool::Tracey => self.tracey_items.get(target),
+            Tool::Kg => self
+                .item_features
+                .get(target)
+                .or_else(|| self.task_features.get(target)),
+        };
+        let Some(features) = features else {
             return Resolution::Unknown {
-                report: if tracey {
-                    !self.tracey.is_empty()
-                } else {
-                    self.shapes.contains(shape(target))
+                report: match reference.tool {
+                    Tool::Tracey => !self.tracey.is_empty(),
+                    Tool::Kg => self.shapes.contains(shape(target)),
                 },
             };
         };

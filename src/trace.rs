@@ -246,24 +246,13 @@ pub fn build(
     filters: &[String],
     inferred_distance: u32,
 ) -> Result<TraceReport, StoreError> {
-    let all = match TraceCache::read(store) {
-        Some(all) => all,
-        None => {
-            let mut all = assemble(store, iris)?;
-            all.save(store);
-            all
-        }
-    };
-    Ok(all.select(filters, inferred_distance))
+    Ok(TraceCache::of(store, iris)?.select(filters, inferred_distance))
 }
 
 /// Reads what a trace of `store` needs and keeps it beside the store, so that the first
 /// `kg trace` after a full build reads no quads either.
 pub fn warm(store: &ReadStore, iris: &Iris) -> Result<(), StoreError> {
-    if TraceCache::read(store).is_none() {
-        assemble(store, iris)?.save(store);
-    }
-    Ok(())
+    TraceCache::of(store, iris).map(drop)
 }
 
 /// Every item with all its evidence (inferred at every distance), and the diagnostics: what
@@ -283,6 +272,19 @@ struct TraceCache {
 const CACHE_FILE: &str = "kg-trace.json";
 
 impl TraceCache {
+    /// The cache of `store`'s state: the one saved for it, else read from the store and saved.
+    fn of(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
+        let key = Self::key(store);
+        if let Some(cache) = key.as_deref().and_then(|key| Self::read(store, key)) {
+            return Ok(cache);
+        }
+        let mut cache = assemble(store, iris)?;
+        if let Some(key) = key {
+            cache.save(store, key);
+        }
+        Ok(cache)
+    }
+
     /// The key of the index state `store` holds.
     fn key(store: &ReadStore) -> Option<String> {
         let state = store.state().ok()??;
@@ -295,9 +297,8 @@ impl TraceCache {
         ))
     }
 
-    /// The cache of `store`'s state, if one was saved for it.
-    fn read(store: &ReadStore) -> Option<TraceCache> {
-        let key = Self::key(store)?;
+    /// The cache saved under `key`, if there is one.
+    fn read(store: &ReadStore, key: &str) -> Option<TraceCache> {
         let bytes = std::fs::read(store.path().join(CACHE_FILE)).ok()?;
         let mut cache: TraceCache = serde_json::from_slice(&bytes).ok()?;
         if cache.key != key || cache.dangling.len() != cache.diagnostics.len() {
@@ -309,12 +310,9 @@ impl TraceCache {
         Some(cache)
     }
 
-    /// Saves the cache for `store`'s state, by rename so that no reader sees half of it. A
-    /// cache that cannot be written only costs the next trace its reading.
-    fn save(&mut self, store: &ReadStore) {
-        let Some(key) = Self::key(store) else {
-            return;
-        };
+    /// Saves the cache under `key`, by rename so that no reader sees half of it. A cache that
+    /// cannot be written only costs the next trace its reading.
+    fn save(&mut self, store: &ReadStore, key: String) {
         self.key = key;
         self.dangling = self.diagnostics.iter().map(|d| d.dangling).collect();
         let path = store.path().join(CACHE_FILE);
@@ -370,10 +368,7 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
         let items = named(store, "trace-items");
         (items, join(links), join(diagnostics))
     });
-    let (diagnostic_rows, stale_tag_rows) = match diagnostic_rows {
-        Ok((d, s)) => (Ok(d), s),
-        Err(e) => (Err(e), Vec::new()),
-    };
+    let (diagnostic_rows, stale_tag_rows) = diagnostic_rows?;
     let (link_rows, inferred): (Rows, Vec<Inferred>) = links?;
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
     for row in item_rows? {
@@ -464,7 +459,7 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             deduplicate(links);
         }
     }
-    let mut diagnostics: Vec<DiagnosticRow> = diagnostic_rows?
+    let mut diagnostics: Vec<DiagnosticRow> = diagnostic_rows
         .iter()
         .map(|row| DiagnosticRow {
             severity: text(&row[0]).unwrap_or_default(),

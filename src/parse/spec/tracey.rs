@@ -138,8 +138,7 @@ pub fn is_id(id: &str) -> bool {
 pub fn read_config(text: &str) -> Result<Vec<TraceySpec>, String> {
     let root = styx_tree(text)?;
     let mut specs = Vec::new();
-    for spec in root.get("specs").map(Styx::items).unwrap_or_default() {
-        let spec = &spec;
+    for spec in root.get("specs").map_or(&[][..], Styx::items) {
         let strings = |v: &Styx, key: &str| -> Vec<String> {
             v.get(key)
                 .map(|s| {
@@ -156,8 +155,7 @@ pub fn read_config(text: &str) -> Result<Vec<TraceySpec>, String> {
         };
         let impls = spec
             .get("impls")
-            .map(Styx::items)
-            .unwrap_or_default()
+            .map_or(&[][..], Styx::items)
             .iter()
             .map(|i| TraceyImpl {
                 name: i.get("name").and_then(Styx::text).unwrap_or("").to_owned(),
@@ -175,7 +173,7 @@ pub fn read_config(text: &str) -> Result<Vec<TraceySpec>, String> {
 }
 
 /// A Styx value, as much of it as the configuration needs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Styx {
     Scalar(String),
     Sequence(Vec<Styx>),
@@ -194,11 +192,12 @@ impl Styx {
         }
     }
 
-    fn items(&self) -> Vec<Styx> {
+    /// A sequence's items; a single value stands for a sequence of one.
+    fn items(&self) -> &[Styx] {
         match self {
-            Styx::Sequence(items) => items.clone(),
-            Styx::Unit => Vec::new(),
-            one => vec![one.clone()],
+            Styx::Sequence(items) => items,
+            Styx::Unit => &[],
+            one => std::slice::from_ref(one),
         }
     }
 

@@ -123,6 +123,9 @@ pub struct FileRules {
     tests: GlobSet,
     exclude: GlobSet,
     pub max_file_size: u64,
+    /// The files a format claims by their content (`SpecFormat::sniff`) in the commit read,
+    /// with the format: set by [`FileRules::claim`] once their bytes are read.
+    sniffed: std::collections::HashMap<String, &'static SpecFormat>,
 }
 
 impl Default for Config {
@@ -229,8 +232,10 @@ impl Config {
             let claims = glob_set(&paths).map_err(|message| error_at(format.name, message))?;
             formats.push((format, paths, claims));
         }
+        // A format that claims by content claims none of its candidates by path.
         let claimed: Vec<&str> = formats
             .iter()
+            .filter(|(format, _, _)| format.sniff.is_none())
             .flat_map(|(_, paths, _)| paths.iter().map(String::as_str))
             .collect();
         let specs = set("specs", raw.files.specs, &claimed)?;
@@ -270,6 +275,7 @@ impl Config {
                 tests: set("tests", raw.files.tests, DEFAULT_TESTS)?,
                 exclude: set("exclude", raw.files.exclude, DEFAULT_EXCLUDE)?,
                 max_file_size: raw.files.max_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+                sniffed: std::collections::HashMap::new(),
             },
         })
     }
@@ -300,6 +306,14 @@ fn line_column(text: &str, offset: usize) -> (u32, u32) {
 impl FileRules {
     /// The kind of `path`, or `None` when kg does not read it.
     pub fn classify(&self, path: &str) -> Option<FileKind> {
+        if self.sniffed.contains_key(path) {
+            return Some(FileKind::Spec);
+        }
+        self.classify_by_path(path)
+    }
+
+    /// The kind the path alone gives `path` (no format's claim by content).
+    fn classify_by_path(&self, path: &str) -> Option<FileKind> {
         if self.exclude.is_match(path) {
             return None;
         }
@@ -325,10 +339,44 @@ impl FileRules {
     /// The format that reads the spec file `path`: the first format that is on and claims it,
     /// else kg's own YAML (a file `files.specs` names that no format claims).
     pub fn spec_format(&self, path: &str) -> &'static SpecFormat {
+        if let Some(format) = self.sniffed.get(path) {
+            return format;
+        }
         self.formats
             .iter()
-            .find(|(_, claims)| claims.is_match(path))
+            .find(|(format, claims)| format.sniff.is_none() && claims.is_match(path))
             .map_or(&FORMATS[0], |(format, _)| format)
+    }
+
+    /// Whether a format that claims files by content may claim `path`: one of its candidates
+    /// that no path rule makes a spec or code.
+    pub fn may_sniff(&self, path: &str) -> bool {
+        !matches!(
+            self.classify_by_path(path),
+            Some(FileKind::Spec | FileKind::Code(_))
+        ) && !self.exclude.is_match(path)
+            && self
+                .formats
+                .iter()
+                .any(|(format, claims)| format.sniff.is_some() && claims.is_match(path))
+    }
+
+    /// The format that claims `path` by its content `bytes`, if one does.
+    pub fn sniff(&self, path: &str, bytes: &[u8]) -> Option<&'static SpecFormat> {
+        if !self.may_sniff(path) {
+            return None;
+        }
+        self.formats
+            .iter()
+            .find(|(format, claims)| {
+                claims.is_match(path) && format.sniff.is_some_and(|sniff| sniff(bytes))
+            })
+            .map(|(format, _)| *format)
+    }
+
+    /// Records that `format` claims `path` by its content: `path` is a spec from now on.
+    pub fn claim(&mut self, path: &str, format: &'static SpecFormat) {
+        self.sniffed.insert(path.to_owned(), format);
     }
 
     /// The spec set that `path` is in, if a tool's configuration names one.
@@ -456,7 +504,7 @@ mod tests {
         let err = Config::parse("[formats]\nspeckit = false\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec, tracey)"
+            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec, tracey, openfasttrace)"
         );
     }
 

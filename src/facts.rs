@@ -110,6 +110,9 @@ pub struct Feature {
     pub dependencies: Vec<Dependency>,
     /// Keys the seed format does not define, kept as data (values rendered as JSON).
     pub extra: BTreeMap<String, String>,
+    /// The tool whose spec syntax defines it: only that tool's tags name its items.
+    #[serde(default)]
+    pub tool: Tool,
 }
 
 /// Whether an item is an acceptance criterion or a non-functional requirement.
@@ -231,6 +234,9 @@ pub enum Relation {
     Implements,
     Verifies,
     Documents,
+    /// Covers in another way, named by the reference's artifact type (an OpenFastTrace design
+    /// item covering a requirement, `Covers:` or `[dsn->req~x~1]`).
+    Covers,
 }
 
 impl Relation {
@@ -239,6 +245,7 @@ impl Relation {
             Relation::Implements => "implements",
             Relation::Verifies => "verifies",
             Relation::Documents => "documents",
+            Relation::Covers => "covers",
         }
     }
 }
@@ -278,6 +285,10 @@ pub struct Reference {
     /// The tool whose syntax it is written in: its ids name only that tool's items.
     #[serde(default)]
     pub tool: Tool,
+    /// The artifact type the tag says covers its target (OpenFastTrace's `impl`, `utest`,
+    /// `dsn`), for an item whose spec says which types it needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
 }
 
 /// A tool whose tags kg reads, which gives its items and references their own id space.
@@ -288,6 +299,42 @@ pub enum Tool {
     Kg,
     /// tracey's `r[impl id]`, naming requirements of tracey's spec sets.
     Tracey,
+    /// OpenFastTrace's `[impl->dsn~name~1]` and `Covers:`, naming OpenFastTrace's spec items.
+    Oft,
+}
+
+impl Tool {
+    /// The tool's name as the graph writes it (`kg:tool`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Kg => "kg",
+            Tool::Tracey => "tracey",
+            Tool::Oft => "openfasttrace",
+        }
+    }
+
+    /// The tool of [`Tool::name`].
+    pub fn named(name: &str) -> Option<Tool> {
+        [Tool::Kg, Tool::Tracey, Tool::Oft]
+            .into_iter()
+            .find(|t| t.name() == name)
+    }
+
+    /// An id as written in this tool's tags, and the version (revision) it names: tracey's
+    /// `link+2` is `link` at version 2, OpenFastTrace's `dsn~x~3` is `dsn~x` at revision 3.
+    pub fn versioned(self, written: &str) -> (&str, Option<u32>) {
+        let split = match self {
+            Tool::Kg => return (written, None),
+            Tool::Tracey => written.rsplit_once('+'),
+            Tool::Oft => written.rsplit_once('~'),
+        };
+        match split {
+            Some((id, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                (id, v.parse().ok())
+            }
+            _ => (written, None),
+        }
+    }
 }
 
 /// A task from a spec format's task list (`- [x] T012 [US1] ...`, `- [ ] 2.1 ...`).

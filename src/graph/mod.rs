@@ -350,6 +350,7 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
             Relation::Implements => oslc_rm::IMPLEMENTED_BY,
             Relation::Verifies => oslc_rm::VALIDATED_BY,
             Relation::Documents => oslc_rm::ELABORATED_BY,
+            Relation::Covers => kg::COVERED_BY,
         };
         w.types(&node, &[kg::REFERENCE]);
         w.add(&node, kg::SOURCE, source.clone());
@@ -370,12 +371,13 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         if reference.local {
             w.text(&node, kg::WRITTEN_ID, &reference.target);
         }
-        // A tracey tag written for a version of its requirement (`r[impl link+2]`).
-        if let (Tool::Tracey, (_, Some(version))) = (
-            reference.tool,
-            crate::parse::refs::tag_version(&reference.target),
-        ) {
+        // A tag written for a version of its requirement (tracey's `r[impl link+2]`,
+        // OpenFastTrace's `[impl->dsn~x~2]`), and the artifact type it covers with.
+        if let (_, Some(version)) = reference.tool.versioned(&reference.target) {
             w.number(&node, kg::VERSION, version);
+        }
+        if let Some(artifact) = &reference.artifact {
+            w.text(&node, kg::ARTIFACT, artifact);
         }
         w.text(&node, kg::MARKER, reference.marker.marker());
         w.add(&node, kg::RELATION, link.into_owned());
@@ -486,9 +488,10 @@ fn write_features(w: &mut GraphWriter, facts: &FileFacts, file: &NamedNode, iris
         w.types(&node, &[kg::FEATURE, oslc_rm::REQUIREMENT_COLLECTION]);
         w.text(&node, dcterms::IDENTIFIER, &feature.name);
         w.text(&node, dcterms::TITLE, &feature.name);
-        // A tracey spec set's feature, whose ids only tracey's tags name.
-        if facts.spec_set.as_deref() == Some(feature.name.as_str()) {
-            w.text(&node, kg::TOOL, "tracey");
+        // A feature another tool defines (a tracey spec set, an OpenFastTrace document),
+        // whose ids only that tool's tags name.
+        if feature.tool != Tool::Kg {
+            w.text(&node, kg::TOOL, feature.tool.name());
         }
         if let Some(description) = &feature.description {
             w.text(&node, dcterms::DESCRIPTION, description);

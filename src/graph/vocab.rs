@@ -124,6 +124,8 @@ pub mod kg {
         MENTIONED_IN = "mentionedIn",
         WRITTEN_ID = "writtenId",
         VERSION = "version",
+        ARTIFACT = "artifact",
+        COVERED_BY = "coveredBy",
         TOOL = "tool",
         CANDIDATE = "candidate",
         // Tasks

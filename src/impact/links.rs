@@ -102,6 +102,7 @@ impl Graph<'_> {
             let relation = match rel.as_str() {
                 r if r.ends_with("implementedBy") => Relation::Implements,
                 r if r.ends_with("validatedBy") => Relation::Verifies,
+                r if r.ends_with("coveredBy") => Relation::Covers,
                 _ => Relation::Documents,
             };
             let mut verb = verb(relation).to_owned();
@@ -137,8 +138,8 @@ impl Graph<'_> {
                 continue;
             };
             ids.add_feature(&feature);
-            if cell(&row[3]).as_deref() == Some("tracey") {
-                ids.add_tracey_feature(&feature);
+            if let Some(tool) = cell(&row[3]).and_then(|name| Tool::named(&name)) {
+                ids.add_tool_feature(&feature, tool);
             }
             if let Some(local) = cell(&row[1]) {
                 ids.add_item(&feature, &local, cell(&row[2]).as_deref());

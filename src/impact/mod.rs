@@ -16,7 +16,7 @@ use serde::Serialize;
 use gix::ObjectId;
 
 use crate::config::{Config, FileRules};
-use crate::facts::{Anchor, DefKind, FileFacts, FileKind, Relation};
+use crate::facts::{Anchor, DefKind, FileFacts, FileKind, Relation, Tool};
 use crate::git::diff::{FileDiff, Patch};
 use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
@@ -239,6 +239,7 @@ fn verb(relation: Relation) -> &'static str {
         Relation::Implements => "implements",
         Relation::Verifies => "verifies",
         Relation::Documents => "documents",
+        Relation::Covers => "covers",
     }
 }
 

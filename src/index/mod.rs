@@ -221,7 +221,7 @@ impl Snapshot {
         let listing = repo.tree(head)?;
         let files = listing.files;
         let reader = repo.blob_reader();
-        let (config, mut diagnostics) =
+        let (mut config, mut diagnostics) =
             read_config(|path| match files.iter().find(|f| f.path == path) {
                 Some(file) => reader.read(file.blob).map(Some),
                 None => Ok(None),
@@ -233,6 +233,9 @@ impl Snapshot {
                 &repo.root_commit(head)?.to_string(),
             ),
         };
+        for (path, format) in sniff_files(repo, &config.rules, &files)? {
+            config.rules.claim(path, format);
+        }
         let selected = files
             .iter()
             .filter_map(|file| {
@@ -261,6 +264,31 @@ impl Snapshot {
             special: listing.special,
         })
     }
+}
+
+/// The files of `files` that a format claims by their content (OpenFastTrace's documents),
+/// with the format: each candidate's blob read on all cores.
+fn sniff_files<'f>(
+    repo: &Repo,
+    rules: &FileRules,
+    files: &'f [TreeFile],
+) -> Result<Vec<(&'f str, &'static SpecFormat)>, IndexError> {
+    let candidates: Vec<&TreeFile> = files.iter().filter(|f| rules.may_sniff(&f.path)).collect();
+    let claimed = candidates
+        .par_iter()
+        .map_init(
+            || repo.blob_reader(),
+            |reader, file| -> Result<_, GitError> {
+                let bytes = reader.read(file.blob)?;
+                let fits = bytes.len() as u64 <= rules.max_file_size;
+                Ok(fits
+                    .then(|| rules.sniff(&file.path, &bytes))
+                    .flatten()
+                    .map(|format| (file.path.as_str(), format)))
+            },
+        )
+        .collect::<Result<Vec<_>, GitError>>()?;
+    Ok(claimed.into_iter().flatten().collect())
 }
 
 /// Parses files on all cores, one parser per worker and one file per task (rayon's default

@@ -62,12 +62,12 @@ struct TaskTargets {
 pub struct Resolver {
     /// Every feature and item id, in full.
     known: HashSet<String>,
-    /// Local item id to the features that define it (tracey's spec sets apart, in
-    /// `tracey_items`).
+    /// Local item id to the features that define it (other tools' items apart, in
+    /// `tool_items`).
     item_features: HashMap<String, BTreeSet<String>>,
-    /// Local requirement id to the tracey spec sets that define it: only tracey's tags name
-    /// them.
-    tracey_items: HashMap<String, BTreeSet<String>>,
+    /// For another tool (tracey, OpenFastTrace), its local item ids to the features that
+    /// define them: only that tool's tags name them.
+    tool_items: HashMap<Tool, HashMap<String, BTreeSet<String>>>,
     /// Full task id to what it serves.
     tasks: HashMap<String, TaskTargets>,
     /// Local task id to the features whose task lists hold it.
@@ -78,8 +78,8 @@ pub struct Resolver {
     shapes: HashSet<String>,
     /// A scenario's name to the full ids of the scenarios that have it (OpenSpec).
     titles: HashMap<String, BTreeSet<String>>,
-    /// The features of tracey's spec sets.
-    tracey: HashSet<String>,
+    /// The features other tools define, with the tool.
+    tools: HashMap<String, Tool>,
 }
 
 impl Resolver {
@@ -90,9 +90,7 @@ impl Resolver {
         for facts in all {
             for feature in &facts.features {
                 resolver.add_feature(&feature.name);
-                if facts.spec_set.as_deref() == Some(feature.name.as_str()) {
-                    resolver.add_tracey_feature(&feature.name);
-                }
+                resolver.add_tool_feature(&feature.name, feature.tool);
                 for item in &feature.items {
                     let title = item.extra.get(SCENARIO).map(String::as_str);
                     resolver.add_item(&feature.name, &item.local_id, title);
@@ -112,10 +110,13 @@ impl Resolver {
         self.known.insert(name.to_owned());
     }
 
-    /// Marks a feature as one of tracey's spec sets, whose ids only tracey's tags name (before
-    /// its items are added).
-    pub fn add_tracey_feature(&mut self, name: &str) {
-        self.tracey.insert(name.to_owned());
+    /// Marks a feature as defined by `tool`, whose ids only that tool's tags name (before its
+    /// items are added).
+    pub fn add_tool_feature(&mut self, name: &str, tool: Tool) {
+        if tool != Tool::Kg {
+            self.tools.insert(name.to_owned(), tool);
+            self.tool_items.entry(tool).or_default();
+        }
     }
 
     /// Adds an item of a feature, by its local id, and the name a test may carry as its title.
@@ -128,10 +129,9 @@ impl Resolver {
                 .insert(full.clone());
         }
         self.known.insert(full);
-        let by_id = if self.tracey.contains(feature) {
-            &mut self.tracey_items
-        } else {
-            &mut self.item_features
+        let by_id = match self.tools.get(feature) {
+            Some(tool) => self.tool_items.entry(*tool).or_default(),
+            None => &mut self.item_features,
         };
         by_id
             .entry(local_id.to_owned())
@@ -182,11 +182,8 @@ impl Resolver {
 
     /// What `reference`, written in the file at `path`, names.
     pub fn resolve(&self, path: &str, reference: &Reference) -> Resolution {
-        // A tracey tag's version says which text it was written for, not which item.
-        let target = match reference.tool {
-            Tool::Tracey => crate::parse::refs::tag_version(&reference.target).0,
-            Tool::Kg => reference.target.as_str(),
-        };
+        // A tag's version says which text it was written for, not which item.
+        let target = reference.tool.versioned(&reference.target).0;
         if reference.by_title {
             return self.by_title(path, target);
         }
@@ -197,17 +194,18 @@ impl Resolver {
         }
         // Each tool's ids name its own items only.
         let features = match reference.tool {
-            Tool::Tracey => self.tracey_items.get(target),
             Tool::Kg => self
                 .item_features
                 .get(target)
                 .or_else(|| self.task_features.get(target)),
+            tool => self.tool_items.get(&tool).and_then(|ids| ids.get(target)),
         };
         let Some(features) = features else {
             return Resolution::Unknown {
+                // Another tool's unknown id is worth a warning where that tool has items.
                 report: match reference.tool {
-                    Tool::Tracey => !self.tracey.is_empty(),
                     Tool::Kg => self.shapes.contains(shape(target)),
+                    tool => self.tool_items.contains_key(&tool),
                 },
             };
         };
@@ -347,6 +345,7 @@ mod tests {
                 .collect(),
             dependencies: Vec::new(),
             extra: Default::default(),
+            tool: Tool::Kg,
         });
         facts.tasks = tasks
             .iter()
@@ -376,6 +375,7 @@ mod tests {
             feature: None,
             by_title: false,
             tool: Tool::Kg,
+            artifact: None,
         }
     }
 

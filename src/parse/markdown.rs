@@ -98,7 +98,7 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
         };
         let marked: Vec<usize> = found.iter().map(|f| f.offset).collect();
         for f in found {
-            let relation = if f.local {
+            let relation = if f.local && f.artifact.is_none() {
                 Relation::Documents
             } else {
                 f.relation
@@ -116,6 +116,7 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
                 feature: f.local.then(|| feature.clone()).flatten(),
                 by_title: false,
                 tool: f.tool,
+                artifact: f.artifact,
             });
         }
         for (offset, target) in refs::mention_candidates(line) {

@@ -104,7 +104,9 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
             }
             for found in refs::scan_block(syntax, comment, Position { line: 1, column: 1 }) {
                 let relation = match found.relation {
-                    Relation::Implements if facts.is_test_file => Relation::Verifies,
+                    Relation::Implements if facts.is_test_file && found.artifact.is_none() => {
+                        Relation::Verifies
+                    }
                     other => other,
                 };
                 facts.references.push(Reference {
@@ -120,6 +122,7 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
                     feature: found.feature,
                     by_title: false,
                     tool: found.tool,
+                    artifact: found.artifact,
                 });
             }
         }

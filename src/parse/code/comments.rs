@@ -51,7 +51,7 @@ pub(super) fn attach_comment(
     };
     for found in found {
         let relation = match found.relation {
-            Relation::Implements if in_test => Relation::Verifies,
+            Relation::Implements if in_test && found.artifact.is_none() => Relation::Verifies,
             other => other,
         };
         facts.references.push(Reference {
@@ -64,6 +64,7 @@ pub(super) fn attach_comment(
             feature: found.feature,
             tool: found.tool,
             by_title: false,
+            artifact: found.artifact,
         });
     }
 }

@@ -345,6 +345,7 @@ impl<'q> CodeParser<'q> {
                     feature: None,
                     by_title: true,
                     tool: crate::facts::Tool::Kg,
+                    artifact: None,
                 });
             }
         }

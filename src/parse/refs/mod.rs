@@ -7,11 +7,13 @@
 use crate::facts::{Position, Relation, Tool};
 
 mod native;
+mod oft;
 mod spec_ids;
 mod tracey;
 
 pub use native::{NATIVE, NativeMarkers};
 pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
+pub use oft::{OFT, OftTags};
 pub use tracey::{TRACEY, TraceyTags, version as tag_version};
 
 /// A reference found in one line of text.
@@ -25,6 +27,9 @@ pub struct FoundReference {
     pub local: bool,
     /// The tool whose syntax it is.
     pub tool: Tool,
+    /// The artifact type the tag names (OpenFastTrace's `impl`, `utest`): when given, the
+    /// relation is the tag's own, wherever it stands.
+    pub artifact: Option<String>,
 }
 
 /// A reference found in a block of comment text, with its position.
@@ -37,6 +42,7 @@ pub struct LocatedReference {
     /// For a local id, the feature its comment names (`specs/002-sync/`, `Feature: auth`).
     pub feature: Option<String>,
     pub tool: Tool,
+    pub artifact: Option<String>,
 }
 
 /// A way of writing references in comments and prose.
@@ -58,7 +64,7 @@ pub trait MarkerSyntax: Sync {
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
-pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY];
+pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY, &OFT];
 
 /// All of [`SYNTAXES`] at once: what the parsers scan comments and prose with.
 pub struct AllSyntaxes;
@@ -189,6 +195,7 @@ pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec
                 local: found.local,
                 feature: None,
                 tool: found.tool,
+                artifact: found.artifact,
             });
         }
     }

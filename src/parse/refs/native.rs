@@ -40,6 +40,7 @@ impl MarkerSyntax for NativeMarkers {
                 offset: rest,
                 local: false,
                 tool: Tool::Kg,
+                artifact: None,
             });
             rest += len;
             rest += leading_blanks(&line[rest..]);

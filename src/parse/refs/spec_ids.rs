@@ -30,6 +30,7 @@ impl MarkerSyntax for SpecIds {
                 offset,
                 local: true,
                 tool: Tool::Kg,
+                artifact: None,
             })
             .collect();
         found.extend(
@@ -41,6 +42,7 @@ impl MarkerSyntax for SpecIds {
                     offset,
                     local: true,
                     tool: Tool::Kg,
+                    artifact: None,
                 }),
         );
         found.sort_by_key(|f| f.offset);

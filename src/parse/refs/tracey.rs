@@ -79,6 +79,7 @@ impl MarkerSyntax for TraceyTags {
                     offset,
                     local: true,
                     tool: Tool::Tracey,
+                    artifact: None,
                 });
             }
         }
@@ -88,12 +89,7 @@ impl MarkerSyntax for TraceyTags {
 
 /// A tag's id and the version it names: `link+2` is `link` at version 2, `link` names none.
 pub fn version(written: &str) -> (&str, Option<u32>) {
-    match written.rsplit_once('+') {
-        Some((id, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-            (id, v.parse().ok())
-        }
-        _ => (written, None),
-    }
+    Tool::Tracey.versioned(written)
 }
 
 impl TraceyTags {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::facts::{Feature, FileFacts, ItemKind, Position, Severity, SpecItem};
+use crate::facts::{Feature, FileFacts, ItemKind, Position, Severity, SpecItem, Tool};
 
 /// The feature is its directory: `specs/001-photo-albums/spec.md` is `001-photo-albums`.
 pub(super) fn feature_name(path: &str) -> String {
@@ -62,6 +62,7 @@ impl Reader {
                 items: Vec::new(),
                 dependencies: Vec::new(),
                 extra: BTreeMap::new(),
+                tool: Tool::Kg,
             },
             seen: HashMap::new(),
             diagnostics: Vec::new(),

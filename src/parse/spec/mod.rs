@@ -5,6 +5,7 @@
 
 pub mod kiro;
 mod markdown;
+pub mod oft;
 pub mod openspec;
 pub mod speckit;
 mod tasks;
@@ -23,6 +24,9 @@ pub struct SpecFormat {
     pub paths: &'static [&'static str],
     /// Adds the features, items and diagnostics of one file's text to its facts.
     pub parse: fn(&str, &mut FileFacts),
+    /// For a format no path names (its specs are ordinary documents), whether a file of its
+    /// `paths` is one of its specs, by its bytes: the format then claims only those.
+    pub sniff: Option<fn(&[u8]) -> bool>,
 }
 
 /// Every spec format kg reads, in the order they are tried.
@@ -36,11 +40,13 @@ pub const FORMATS: &[SpecFormat] = &[
             "**/*.spec.yml",
         ],
         parse: yaml::parse_spec,
+        sniff: None,
     },
     SpecFormat {
         name: "spec-kit",
         paths: &["specs/[0-9]*-*/spec.md", "specs/[0-9]*-*/tasks.md"],
         parse: speckit::parse,
+        sniff: None,
     },
     SpecFormat {
         name: "kiro",
@@ -50,6 +56,7 @@ pub const FORMATS: &[SpecFormat] = &[
             ".kiro/specs/*/tasks.md",
         ],
         parse: kiro::parse,
+        sniff: None,
     },
     SpecFormat {
         name: "openspec",
@@ -59,11 +66,20 @@ pub const FORMATS: &[SpecFormat] = &[
             "openspec/changes/archive/*/tasks.md",
         ],
         parse: openspec::parse,
+        sniff: None,
     },
     // Its files are the spec sets its configuration (`.config/tracey/config.styx`) names.
     SpecFormat {
         name: "tracey",
         paths: &[],
         parse: tracey::parse,
+        sniff: None,
+    },
+    // Its specs are Markdown and AsciiDoc documents that declare items (`req~name~1`).
+    SpecFormat {
+        name: "openfasttrace",
+        paths: oft::CANDIDATES,
+        parse: oft::parse,
+        sniff: Some(oft::sniff),
     },
 ];

@@ -8,7 +8,7 @@
 // implements: index/tracey
 
 use super::markdown::{Reader, heading, outside_fences};
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, Tool};
 
 /// Where the tracey configuration stands in a repository.
 pub const CONFIG_PATH: &str = ".config/tracey/config.styx";
@@ -47,6 +47,7 @@ pub fn parse(text: &str, facts: &mut FileFacts) {
     if let Some(set) = &facts.spec_set {
         reader.feature.name = set.clone();
     }
+    reader.feature.tool = Tool::Tracey;
     let lines: Vec<&str> = text.lines().collect();
     // The requirement whose text the lines continue.
     let mut open: Option<Open> = None;

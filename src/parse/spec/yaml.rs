@@ -13,7 +13,7 @@ use serde_yaml::{Mapping, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::facts::{Dependency, Feature, FileFacts, ItemKind, Position, Severity, SpecItem};
+use crate::facts::{Dependency, Feature, FileFacts, ItemKind, Position, Severity, SpecItem, Tool};
 
 /// Parses `text` as a spec file and adds its features and diagnostics to `facts`.
 pub fn parse_spec(text: &str, facts: &mut FileFacts) {
@@ -115,6 +115,7 @@ fn read_feature(map: &Mapping, node: Option<&Node>, facts: &mut FileFacts) {
         items: Vec::new(),
         dependencies: Vec::new(),
         extra: BTreeMap::new(),
+        tool: Tool::Kg,
     };
     for (key, value) in map {
         let key_text = scalar_string(key).unwrap_or_else(|| render(key));

@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             tags("# [dsn->req~x~1>>impl,utest]"),
-            vec!["9 Covers dsn req~x~1"]
+            vec!["8 Covers dsn req~x~1"]
         );
         // Not tags: a link, an array index, a tracey tag.
         assert!(tags("see [the docs](https://x) and a[i] -> b, r[impl x.y]").is_empty());

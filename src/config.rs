@@ -361,6 +361,12 @@ impl FileRules {
                 .any(|(format, claims)| format.sniff.is_some() && claims.is_match(path))
     }
 
+    /// Whether kg reads `path` as some kind of file, by its path or (a candidate of a format
+    /// that claims by content) perhaps by its bytes.
+    pub fn may_read(&self, path: &str) -> bool {
+        self.classify(path).is_some() || self.may_sniff(path)
+    }
+
     /// The format that claims `path` by its content `bytes`, if one does.
     pub fn sniff(&self, path: &str, bytes: &[u8]) -> Option<&'static SpecFormat> {
         if !self.may_sniff(path) {

@@ -69,10 +69,26 @@ pub struct TraceItem {
     pub stale: bool,
     /// The two commits, when stale; null otherwise.
     pub stale_evidence: Option<Staleness>,
-    /// Tags written for an older version of the item than its spec's (tracey's
-    /// `r[impl link+1]` against `r[link+2]`): they make it stale too.
+    /// Tags written for another version of the item than its spec's (tracey's
+    /// `r[impl link+1]` against `r[link+2]`, OpenFastTrace's `[impl->dsn~x~1]` against
+    /// `dsn~x~2`): they make it stale too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale_tags: Vec<StaleTag>,
+    /// What covers the item in another way than implementing or verifying it (an
+    /// OpenFastTrace design item, `Covers:`), with the artifact type in `via`'s place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_by: Vec<Link>,
+    /// For an item whose spec says which artifact types must cover it (OpenFastTrace's
+    /// `Needs:`), those types, in the spec's order: `kg trace --check` holds it to them
+    /// instead of `--require`. Absent for other items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Vec<String>>,
+    /// The artifact types whose tags or items cover the item at its current revision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered: Vec<String>,
+    /// The types it needs that nothing covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<String>,
     /// How the item counts as verified: `declared` (a marker or trailer in a test), `inferred`
     /// (a test calls its implementation within the distance that counts), or null. Counted
     /// for the distance asked, so not read back from the trace cache.
@@ -363,12 +379,13 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
         });
         let diagnostics = scope.spawn(|| {
             let rows = store.select(DIAGNOSTICS, "kg's diagnostics query")?;
-            Ok::<_, StoreError>((rows, named(store, "stale-tags")?))
+            let needs = named(store, "needs")?;
+            Ok::<_, StoreError>((rows, named(store, "stale-tags")?, needs))
         });
         let items = named(store, "trace-items");
         (items, join(links), join(diagnostics))
     });
-    let (diagnostic_rows, stale_tag_rows) = diagnostic_rows?;
+    let (diagnostic_rows, stale_tag_rows, needs_rows) = diagnostic_rows?;
     let (link_rows, inferred): (Rows, Vec<Inferred>) = links?;
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
     for row in item_rows? {
@@ -397,8 +414,40 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             stale,
             stale_evidence,
             stale_tags: Vec::new(),
+            covered_by: Vec::new(),
+            needs: None,
+            covered: Vec::new(),
+            uncovered: Vec::new(),
             verification: None,
         });
+    }
+    for row in needs_rows {
+        let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
+            continue;
+        };
+        item.needs.get_or_insert_with(|| {
+            text(&row[1])
+                .unwrap_or_default()
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect()
+        });
+        if let Some(artifact) = text(&row[2])
+            && !item.covered.contains(&artifact)
+        {
+            item.covered.push(artifact);
+        }
+    }
+    for item in items.values_mut() {
+        item.covered.sort();
+        if let Some(needs) = &item.needs {
+            item.uncovered = needs
+                .iter()
+                .filter(|t| !item.covered.contains(t))
+                .cloned()
+                .collect();
+        }
     }
     for row in stale_tag_rows {
         let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
@@ -434,6 +483,7 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             Some("implemented") => item.implemented_by.push(link),
             Some("verified") => item.verified_by.push(link),
             Some("documented") => item.documented_by.push(link),
+            Some("covered") => item.covered_by.push(link),
             _ => {}
         }
     }
@@ -455,6 +505,7 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             &mut item.implemented_by,
             &mut item.verified_by,
             &mut item.documented_by,
+            &mut item.covered_by,
         ] {
             deduplicate(links);
         }
@@ -693,46 +744,24 @@ impl std::fmt::Display for Failure {
 pub fn check(report: &TraceReport, policy: &Policy) -> Vec<Failure> {
     let mut failures = Vec::new();
     for item in &report.items {
-        let mut missing = Vec::new();
-        if policy.implemented && !item.is_implemented() {
-            missing.push("implemented");
-        }
-        if policy.verified && !item.is_verified() {
-            missing.push("verified");
-        }
-        if policy.documented && !item.is_documented() {
-            missing.push("documented");
-        }
-        if !missing.is_empty() {
-            failures.push(Failure {
-                path: item.spec.path.clone(),
-                line: Some(item.spec.line),
-                message: format!("{} is not {}", item.id, missing.join(", nor ")),
-            });
-        }
-        if let (true, Some(evidence)) = (policy.fail_on_stale, &item.stale_evidence) {
-            failures.push(Failure {
-                path: item.spec.path.clone(),
-                line: Some(item.spec.line),
-                message: format!(
-                    "{} is stale: reworded in {} ({}) after the last change to its code and tests in {} ({})",
-                    item.id,
-                    short(&evidence.reworded_in),
-                    evidence.reworded_on,
-                    short(&evidence.code_last_changed_in),
-                    evidence.code_last_changed_on
-                ),
-            });
-        }
-        if policy.fail_on_stale {
-            for tag in &item.stale_tags {
+        // An item that says what it needs is held to that.
+        if item.needs.is_some() {
+            if !item.uncovered.is_empty() {
                 failures.push(Failure {
-                    path: tag.path.clone(),
-                    line: Some(tag.line),
-                    message: stale_tag_message(&item.id, tag),
+                    path: item.spec.path.clone(),
+                    line: Some(item.spec.line),
+                    message: format!(
+                        "{} is not covered by {} (its spec needs {})",
+                        item.id,
+                        item.uncovered.join(", nor "),
+                        item.needs.as_deref().unwrap_or_default().join(", ")
+                    ),
                 });
             }
+        } else if let Some(failure) = required(item, policy) {
+            failures.push(failure);
         }
+        stale_failures(item, policy, &mut failures);
     }
     if policy.fail_on_dangling {
         for diagnostic in report.diagnostics.iter().filter(|d| d.dangling) {
@@ -744,6 +773,52 @@ pub fn check(report: &TraceReport, policy: &Policy) -> Vec<Failure> {
         }
     }
     failures
+}
+
+/// What `item` lacks of what the policy requires, as a failure.
+fn required(item: &TraceItem, policy: &Policy) -> Option<Failure> {
+    let mut missing = Vec::new();
+    if policy.implemented && !item.is_implemented() {
+        missing.push("implemented");
+    }
+    if policy.verified && !item.is_verified() {
+        missing.push("verified");
+    }
+    if policy.documented && !item.is_documented() {
+        missing.push("documented");
+    }
+    (!missing.is_empty()).then(|| Failure {
+        path: item.spec.path.clone(),
+        line: Some(item.spec.line),
+        message: format!("{} is not {}", item.id, missing.join(", nor ")),
+    })
+}
+
+/// The failures of a stale item, when the policy fails on them.
+fn stale_failures(item: &TraceItem, policy: &Policy, failures: &mut Vec<Failure>) {
+    if let (true, Some(evidence)) = (policy.fail_on_stale, &item.stale_evidence) {
+        failures.push(Failure {
+            path: item.spec.path.clone(),
+            line: Some(item.spec.line),
+            message: format!(
+                "{} is stale: reworded in {} ({}) after the last change to its code and tests in {} ({})",
+                item.id,
+                short(&evidence.reworded_in),
+                evidence.reworded_on,
+                short(&evidence.code_last_changed_in),
+                evidence.code_last_changed_on
+            ),
+        });
+    }
+    if policy.fail_on_stale {
+        for tag in &item.stale_tags {
+            failures.push(Failure {
+                path: tag.path.clone(),
+                line: Some(tag.line),
+                message: stale_tag_message(&item.id, tag),
+            });
+        }
+    }
 }
 
 /// What a stale tag says, as the text report and the gate write it.

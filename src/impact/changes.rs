@@ -62,7 +62,7 @@ pub fn read_changes(
                 });
             }
             for change in repo.diff_commits(old, new)? {
-                if rules.classify(&change.path).is_none() {
+                if !rules.may_read(&change.path) {
                     files.push(unselected(&change.path));
                     continue;
                 }
@@ -83,7 +83,7 @@ pub fn read_changes(
                     .clone()
                     .or_else(|| file.old_path.clone())
                     .unwrap_or_default();
-                if rules.classify(&path).is_none() {
+                if !rules.may_read(&path) {
                     files.push(unselected(&path));
                     continue;
                 }
@@ -123,7 +123,7 @@ pub fn read_changes(
                 repo.worktree_changes()?
             };
             for change in pending {
-                if rules.classify(&change.path).is_none() {
+                if !rules.may_read(&change.path) {
                     files.push(unselected(&change.path));
                     continue;
                 }

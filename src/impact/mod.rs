@@ -282,7 +282,13 @@ pub fn analyze(
     let mut changed_paths = Vec::new();
     for change in changes {
         let path = change.path();
-        let Some(kind) = rules.classify(path) else {
+        // A document either side of which declares OpenFastTrace items is a spec.
+        let sniffed = [&change.new_text, &change.old_text]
+            .into_iter()
+            .flatten()
+            .find_map(|text| rules.sniff(path, text.as_bytes()));
+        let kind = sniffed.map(|_| FileKind::Spec).or_else(|| rules.classify(path));
+        let Some(kind) = kind else {
             report.unselected += 1;
             continue;
         };
@@ -291,7 +297,7 @@ pub fn analyze(
         let mut parse = |path: Option<&String>, text: Option<&String>| -> Option<FileFacts> {
             let (path, text) = (path?, text?);
             let facts = FileFacts::new(path, kind, "", text.len() as u64);
-            let format = (kind == FileKind::Spec).then(|| rules.spec_format(path));
+            let format = (kind == FileKind::Spec).then(|| sniffed.unwrap_or_else(|| rules.spec_format(path)));
             let mut facts = FileFacts {
                 is_test_file: is_test,
                 spec_set: format.and(rules.spec_set(path)).map(str::to_owned),

@@ -38,8 +38,22 @@ pub(super) fn incremental(
     if changes.iter().any(|c| configs.contains(&c.path.as_str())) {
         return Ok(None);
     }
-    let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let rules = &snapshot.config.rules;
+    // A document that starts or stops declaring OpenFastTrace items changes what kind of file
+    // it is: as with a changed configuration, rebuild.
+    let reader = repo.blob_reader();
+    for change in changes.iter().filter(|c| rules.may_sniff(&c.path)) {
+        let claims = |blob: Option<ObjectId>| -> Result<bool, IndexError> {
+            Ok(match blob {
+                Some(blob) => rules.sniff(&change.path, &reader.read(blob)?).is_some(),
+                None => false,
+            })
+        };
+        if claims(change.before)? != claims(change.after)? {
+            return Ok(None);
+        }
+    }
+    let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let spec_changed = changes
         .iter()
         .any(|c| rules.classify(&c.path) == Some(FileKind::Spec));

@@ -96,6 +96,7 @@ pub fn write_trace(
                         ("implemented", &item.implemented_by),
                         ("verified", &item.verified_by),
                         ("documented", &item.documented_by),
+                        ("covered", &item.covered_by),
                     ] {
                         for link in links {
                             let (location, symbol, how) = link_text(link);
@@ -103,8 +104,16 @@ pub fn write_trace(
                         }
                     }
                     write_rows(&rows, out)?;
+                    if let Some(needs) = &item.needs {
+                        let uncovered = if item.uncovered.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; uncovered {}", item.uncovered.join(", "))
+                        };
+                        writeln!(out, "    needs  {}{uncovered}", needs.join(", "))?;
+                    }
                     let missing = missing(item);
-                    if !missing.is_empty() {
+                    if !missing.is_empty() && item.needs.is_none() {
                         // Inferred links that are listed but too far away to count say so.
                         let beyond = !item.is_verified() && !item.verified_by.is_empty();
                         let note = if beyond {
@@ -163,7 +172,7 @@ pub fn write_trace(
                 )?;
                 writeln!(out, "|---|---|---|---|---|---|")?;
                 for item in items {
-                    let cell = |links: &Vec<crate::trace::Link>| {
+                    let cell = |links: &[crate::trace::Link]| {
                         links
                             .iter()
                             .map(|l| {
@@ -196,9 +205,22 @@ pub fn write_trace(
                         )
                     }));
                     let stale = stale.join("<br>");
+                    let needs = item.needs.as_ref().map_or(String::new(), |needs| {
+                        let uncovered = if item.uncovered.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; **uncovered** {}", item.uncovered.join(", "))
+                        };
+                        format!("<br>needs {}{uncovered}", needs.join(", "))
+                    });
+                    let covered = if item.covered_by.is_empty() {
+                        String::new()
+                    } else {
+                        format!("<br>covered by {}", cell(&item.covered_by))
+                    };
                     writeln!(
                         out,
-                        "| `{}` | {} | {} | {} | {} | {} |",
+                        "| `{}` | {}{needs}{covered} | {} | {} | {} | {} |",
                         item.id,
                         md_escape(&item.text),
                         cell(&item.implemented_by),

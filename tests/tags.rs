@@ -1,7 +1,10 @@
 //! The tags of other traceability tools, read as their repositories write them: tracey
 //! (`fixtures/tracey`: a configuration naming one spec set in two Markdown files, its
 //! implementations' files in Rust, TypeScript and Swift (read by the line scanner), a file it
-//! leaves out, and a kg spec whose item shares an id with a tracey requirement).
+//! leaves out, and a kg spec whose item shares an id with a tracey requirement); OpenFastTrace
+//! (`fixtures/openfasttrace`: system requirements and a design in Markdown as OpenFastTrace's own
+//! repository writes them, an AsciiDoc spec as uProtocol's up-spec does, coverage tags in Java and
+//! Rust, a tag for an old revision, tags and ids written wrong, and a kg spec beside them).
 
 mod support;
 
@@ -114,4 +117,68 @@ fn impact_on_a_tracey_project_reaches_the_requirements_its_tags_name() {
         .collect();
     items.sort();
     assert_eq!(items, vec!["wire/link", "wire/rpc.error"], "{impact}");
+}
+
+// verifies: index/openfasttrace, index/bad-input
+#[test]
+fn an_openfasttrace_project_is_traced_by_its_needs() {
+    let fixture = Fixture::from_dir("openfasttrace");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    // Three OpenFastTrace documents (two Markdown, one AsciiDoc) and kg's own spec.
+    assert!(
+        index.stderr.contains("4 features, 9 items"),
+        "{}",
+        index.stderr
+    );
+    // Each thing written wrong is a warning at its place; the rest is read.
+    for warning in [
+        "doc/spec/system_requirements.md:43:1: warning: `req~conversion.list-formats` has no revision (write `type~name~1`); it was not read as an item",
+        "src/main/java/org/example/cli/CliArguments.java:17:8: warning: `dsn~cli.no-revision` is no OpenFastTrace id (`type~name~revision`); the tag covers nothing",
+        "src/main/java/org/example/cli/CliArguments.java:18:35: warning: `[impl->dsn~status-mapping~1` is not closed on its line; it covers nothing",
+        "doc/spec/design.md:29:16: warning: dangling reference: `req~conversion.list-formats~1` names an unknown id",
+    ] {
+        assert!(index.stderr.contains(warning), "{warning}\n{}", index.stderr);
+    }
+    insta::assert_snapshot!("openfasttrace_trace", fixture.kg(&["trace"]).ok());
+    let needs = fixture.kg(&["query", "--format", "csv", "needs"]).ok();
+    insta::assert_snapshot!("openfasttrace_needs", needs.replace("\r\n", "\n"));
+    // The gate holds each item to its needs (not to --require): a type nothing covers, and
+    // the impl tag written for revision 1 of an item at revision 2, which covers nothing.
+    let gate = fixture.kg(&["trace", "--check", "--require", "implemented,verified"]);
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    insta::assert_snapshot!("openfasttrace_gate", gate.stderr);
+    // kg's own item stands beside them, held to --require.
+    let json: serde_json::Value =
+        serde_json::from_str(&fixture.kg(&["trace", "--format", "json", "conversion/AC-1"]).ok())
+            .unwrap();
+    assert!(json["items"][0].get("needs").is_none(), "{json}");
+}
+
+// verifies: impact/items, index/openfasttrace
+#[test]
+fn impact_on_an_openfasttrace_spec_reaches_the_reworded_item_and_its_tests() {
+    let fixture = Fixture::from_dir("openfasttrace");
+    assert_eq!(fixture.kg(&["index"]).code, 0);
+    let text = std::fs::read_to_string(fixture.root.join("doc/spec/design.md")).unwrap();
+    fixture.write(
+        "doc/spec/design.md",
+        text.replace("from the `-o` parameter", "from the `-o` or `--output` parameter"),
+    );
+    let impact = fixture.kg(&["impact", "--format", "json"]).ok();
+    let parsed: serde_json::Value = serde_json::from_str(&impact).unwrap();
+    let ids = |key: &str, field: &str| -> Vec<String> {
+        parsed[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i[field].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids("items", "id"), vec!["design/dsn~cli.output-format"], "{impact}");
+    assert_eq!(
+        ids("tests", "path"),
+        vec!["src/test/java/org/example/cli/TestCliArguments.java"],
+        "{impact}"
+    );
 }

@@ -97,6 +97,8 @@ struct RawFiles {
     tests: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     max_size: Option<u64>,
+    /// Whether the spec files of checked-out submodules are read (default true).
+    submodules: Option<bool>,
 }
 
 /// The checked configuration.
@@ -123,6 +125,9 @@ pub struct FileRules {
     tests: GlobSet,
     exclude: GlobSet,
     pub max_file_size: u64,
+    /// Whether the spec files of checked-out submodules are read, at the commits the
+    /// superproject records.
+    pub submodules: bool,
     /// The files a format claims by their content (`SpecFormat::sniff`) in the commit read,
     /// with the format: set by [`FileRules::claim`] once their bytes are read.
     sniffed: std::collections::HashMap<String, &'static SpecFormat>,
@@ -275,6 +280,7 @@ impl Config {
                 tests: set("tests", raw.files.tests, DEFAULT_TESTS)?,
                 exclude: set("exclude", raw.files.exclude, DEFAULT_EXCLUDE)?,
                 max_file_size: raw.files.max_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+                submodules: raw.files.submodules.unwrap_or(true),
                 sniffed: std::collections::HashMap::new(),
             },
         })

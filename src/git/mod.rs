@@ -33,6 +33,9 @@ pub enum GitError {
 /// A repository opened for reading, shareable between threads.
 pub struct Repo {
     inner: gix::ThreadSafeRepository,
+    /// The checked-out submodules whose files were listed ([`Repo::submodule_files`]): blobs
+    /// not in the repository's own objects are looked for in theirs.
+    submodules: std::sync::RwLock<Vec<gix::ThreadSafeRepository>>,
 }
 
 /// A file in a commit's tree.
@@ -61,6 +64,8 @@ pub enum SpecialEntry {
 /// A thread's own view of the repository, for reading blobs.
 pub struct BlobReader {
     repo: gix::Repository,
+    /// The listed submodules' repositories.
+    submodules: Vec<gix::Repository>,
 }
 
 /// Object cache per thread: enough for the trees of a large repository.
@@ -74,7 +79,10 @@ impl Repo {
     pub fn discover(dir: &Path) -> Result<Repo, GitError> {
         use gix::discover::upwards::Error as Upwards;
         match gix::ThreadSafeRepository::discover(dir) {
-            Ok(inner) => Ok(Repo { inner }),
+            Ok(inner) => Ok(Repo {
+                inner,
+                submodules: Default::default(),
+            }),
             Err(err) => {
                 let not_found = err.downcast_any_ref::<Upwards>().is_some_and(|e| {
                     matches!(
@@ -132,53 +140,135 @@ impl Repo {
     /// The entries of the tree of `commit`, sorted by path: files (blobs) apart from symbolic links
     /// and submodules, which are recorded but never followed.
     pub fn tree(&self, commit: ObjectId) -> Result<TreeListing, GitError> {
-        let repo = self.local();
-        let object_error = |e: &dyn std::fmt::Display| GitError::Object {
-            id: commit.to_string(),
-            message: e.to_string(),
-        };
-        let tree = repo
-            .find_commit(commit)
-            .map_err(|e| object_error(&e))?
-            .tree()
-            .map_err(|e| object_error(&e))?;
-        let entries = tree
-            .traverse()
-            .breadthfirst
-            .files()
-            .map_err(|e| object_error(&e))?;
-        let mut listing = TreeListing::default();
-        for entry in entries {
-            let utf8_path = std::str::from_utf8(&entry.filepath).is_ok();
-            let path = String::from_utf8_lossy(&entry.filepath).into_owned();
-            if entry.mode.is_blob() {
-                listing.files.push(TreeFile {
-                    path,
-                    blob: entry.oid,
-                    utf8_path,
-                });
-            } else if entry.mode.is_link() {
-                // The target is the blob's content; it is recorded, never resolved.
-                let target = repo
-                    .find_object(entry.oid)
-                    .map(|o| String::from_utf8_lossy(&o.data).into_owned())
-                    .map_err(|e| object_error(&e))?;
-                listing.special.push(SpecialEntry::Symlink { path, target });
-            } else if entry.mode.is_commit() {
-                listing.special.push(SpecialEntry::Submodule {
-                    path,
-                    commit: entry.oid,
-                });
+        list_tree(&self.local(), commit, "")
+    }
+
+    // implements: index/submodules
+    /// The files of the submodules of `commit` that are checked out (their objects are in the
+    /// clone, under `.git/modules/NAME` or in the submodule's own `.git`), each at the commit
+    /// the superproject records, with paths from the superproject's root. A submodule that is
+    /// not checked out, or lacks the recorded commit, is left out. Blobs of the submodules
+    /// listed are then read by every [`BlobReader`] made after. Nothing in a submodule is run:
+    /// its repository is opened without its configuration's effects, for objects only.
+    pub fn submodule_files(
+        &self,
+        commit: ObjectId,
+        special: &[SpecialEntry],
+    ) -> Result<Vec<TreeFile>, GitError> {
+        let submodules: Vec<(&str, ObjectId)> = special
+            .iter()
+            .filter_map(|entry| match entry {
+                SpecialEntry::Submodule { path, commit } => Some((path.as_str(), *commit)),
+                SpecialEntry::Symlink { .. } => None,
+            })
+            .collect();
+        if submodules.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = self.submodule_names(commit)?;
+        let mut files = Vec::new();
+        for (path, recorded) in submodules {
+            let name = names.get(path).map_or(path, String::as_str);
+            let Some(repo) = self.open_submodule(name, path) else {
+                continue;
+            };
+            let local = repo.to_thread_local();
+            if local.find_commit(recorded).is_err() {
+                continue;
+            }
+            files.extend(list_tree(&local, recorded, path)?.files);
+            if let Ok(mut open) = self.submodules.write() {
+                open.push(repo);
             }
         }
-        listing.files.sort_by(|a, b| a.path.cmp(&b.path));
-        listing.special.sort();
-        Ok(listing)
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    /// Submodule path to name, from the `.gitmodules` of `commit` (a name is usually its path).
+    fn submodule_names(
+        &self,
+        commit: ObjectId,
+    ) -> Result<std::collections::HashMap<String, String>, GitError> {
+        let mut names = std::collections::HashMap::new();
+        let Some(bytes) = self.blob_reader().read_path(commit, ".gitmodules")? else {
+            return Ok(names);
+        };
+        let Ok(file) = gix::config::File::from_bytes_no_includes(
+            &bytes,
+            gix::config::file::Metadata::from(gix::config::Source::Local),
+            Default::default(),
+        ) else {
+            return Ok(names);
+        };
+        for section in file.sections_by_name("submodule").into_iter().flatten() {
+            let (Some(name), Some(path)) = (section.header().subsection_name(), section.value("path"))
+            else {
+                continue;
+            };
+            names.insert(path.to_string(), name.to_string());
+        }
+        Ok(names)
+    }
+
+    /// The repository of a checked-out submodule: `.git/modules/NAME`, else the submodule's own
+    /// `.git` directory in the work tree.
+    fn open_submodule(&self, name: &str, path: &str) -> Option<gix::ThreadSafeRepository> {
+        let mut candidates = vec![self.git_dir().join("modules").join(name)];
+        if let Some(workdir) = self.inner.work_dir() {
+            candidates.push(workdir.join(path).join(".git"));
+        }
+        candidates.into_iter().filter(|dir| dir.is_dir()).find_map(|dir| {
+            gix::ThreadSafeRepository::open_opts(dir, gix::open::Options::isolated()).ok()
+        })
+    }
+
+    /// Whether a submodule was added, removed or moved to another commit from `old` to `new`.
+    pub fn submodules_changed(&self, old: ObjectId, new: ObjectId) -> Result<bool, GitError> {
+        use gix::diff::tree::recorder::Change;
+        let repo = self.local();
+        let error = |e: &dyn std::fmt::Display| GitError::Object {
+            id: new.to_string(),
+            message: e.to_string(),
+        };
+        let tree = |id: ObjectId| {
+            repo.find_commit(id)
+                .and_then(|c| c.tree())
+                .map_err(|e| error(&e))
+        };
+        let (old, new) = (tree(old)?, tree(new)?);
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(
+            gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
+            gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
+            gix::diff::tree::State::default(),
+            &repo.objects,
+            &mut recorder,
+        )
+        .map_err(|e| error(&e))?;
+        Ok(recorder.records.iter().any(|change| match change {
+            Change::Addition { entry_mode, .. } | Change::Deletion { entry_mode, .. } => {
+                entry_mode.is_commit()
+            }
+            Change::Modification {
+                previous_entry_mode,
+                entry_mode,
+                ..
+            } => previous_entry_mode.is_commit() || entry_mode.is_commit(),
+        }))
     }
 
     /// A reader for blob contents, one per thread.
     pub fn blob_reader(&self) -> BlobReader {
-        BlobReader { repo: self.local() }
+        let submodules = self
+            .submodules
+            .read()
+            .map(|open| open.iter().map(|r| r.to_thread_local()).collect())
+            .unwrap_or_default();
+        BlobReader {
+            repo: self.local(),
+            submodules,
+        }
     }
 
     /// The URL of the `origin` remote (or the only remote), if any.
@@ -275,14 +365,74 @@ impl Repo {
         Ok(base.is_ok_and(|b| b.is_some_and(|b| b.detach() == ancestor)))
     }
 }
+/// The entries of the tree of `commit` in `repo`, sorted by path, each path after `prefix`
+/// (a submodule's path, or none).
+fn list_tree(repo: &gix::Repository, commit: ObjectId, prefix: &str) -> Result<TreeListing, GitError> {
+let object_error = |e: &dyn std::fmt::Display| GitError::Object {
+        id: commit.to_string(),
+        message: e.to_string(),
+    };
+    let tree = repo
+        .find_commit(commit)
+        .map_err(|e| object_error(&e))?
+        .tree()
+        .map_err(|e| object_error(&e))?;
+    let entries = tree
+        .traverse()
+        .breadthfirst
+        .files()
+        .map_err(|e| object_error(&e))?;
+    let mut listing = TreeListing::default();
+    for entry in entries {
+        let utf8_path = std::str::from_utf8(&entry.filepath).is_ok();
+        let path = String::from_utf8_lossy(&entry.filepath).into_owned();
+        let path = if prefix.is_empty() {
+            path
+        } else {
+            format!("{prefix}/{path}")
+        };
+        if entry.mode.is_blob() {
+            listing.files.push(TreeFile {
+                path,
+                blob: entry.oid,
+                utf8_path,
+            });
+        } else if entry.mode.is_link() {
+            // The target is the blob's content; it is recorded, never resolved.
+            let target = repo
+                .find_object(entry.oid)
+                .map(|o| String::from_utf8_lossy(&o.data).into_owned())
+                .map_err(|e| object_error(&e))?;
+            listing.special.push(SpecialEntry::Symlink { path, target });
+        } else if entry.mode.is_commit() {
+            listing.special.push(SpecialEntry::Submodule {
+                path,
+                commit: entry.oid,
+            });
+        }
+    }
+    listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+    listing.special.sort();
+    Ok(listing)
+}
+
 impl BlobReader {
     /// The contents of a blob.
     pub fn read(&self, id: ObjectId) -> Result<Vec<u8>, GitError> {
-        let object = self.repo.find_object(id).map_err(|e| GitError::Object {
+        let error = match self.repo.find_object(id) {
+            Ok(object) => return Ok(object.detach().data),
+            Err(error) => error,
+        };
+        // A submodule's file: its blob is in the submodule's objects.
+        for repo in &self.submodules {
+            if let Ok(object) = repo.find_object(id) {
+                return Ok(object.detach().data);
+            }
+        }
+        Err(GitError::Object {
             id: id.to_string(),
-            message: e.to_string(),
-        })?;
-        Ok(object.detach().data)
+            message: error.to_string(),
+        })
     }
 
     /// The new content of a pending change: a blob or a work-tree file.

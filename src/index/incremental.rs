@@ -38,7 +38,12 @@ pub(super) fn incremental(
     if changes.iter().any(|c| configs.contains(&c.path.as_str())) {
         return Ok(None);
     }
+    // A submodule's specs come from the commit the superproject records: when that moves,
+    // rebuild.
     let rules = &snapshot.config.rules;
+    if rules.submodules && repo.submodules_changed(old, snapshot.head)? {
+        return Ok(None);
+    }
     // A document that starts or stops declaring OpenFastTrace items changes what kind of file
     // it is: as with a changed configuration, rebuild.
     let reader = repo.blob_reader();

@@ -233,11 +233,24 @@ impl Snapshot {
                 &repo.root_commit(head)?.to_string(),
             ),
         };
+        // A checked-out submodule's specs are part of the graph; nothing else of it is.
+        let submodule_files = if config.rules.submodules {
+            repo.submodule_files(head, &listing.special)?
+        } else {
+            Vec::new()
+        };
         for (path, format) in sniff_files(repo, &config.rules, &files)? {
             config.rules.claim(path, format);
         }
+        for (path, format) in sniff_files(repo, &config.rules, &submodule_files)? {
+            config.rules.claim(path, format);
+        }
+        let submodule_specs = submodule_files
+            .iter()
+            .filter(|f| config.rules.classify(&f.path) == Some(FileKind::Spec));
         let selected = files
             .iter()
+            .chain(submodule_specs)
             .filter_map(|file| {
                 let kind = config.rules.classify(&file.path)?;
                 if !file.utf8_path {

@@ -1,7 +1,7 @@
 //! Reads OpenFastTrace spec items, from Markdown and from AsciiDoc as OpenFastTrace's AsciiDoc
 //! plugin reads it. No configuration names these files: a Markdown or AsciiDoc document is an
 //! OpenFastTrace spec when it declares an item ([`sniff`]), and its feature is the document,
-//! named by its file stem (`design`), with [`Tool::Oft`] so that only OpenFastTrace's tags name
+//! named by its path (`doc.spec.design`, [`feature_name`]), with [`Tool::Oft`] so that only OpenFastTrace's tags name
 //! its items.
 //!
 //! - Markdown: a line that starts with an id (`` `dsn~cli.tracing~2` ``, the backticks
@@ -232,6 +232,22 @@ impl Item {
     }
 }
 
+/// The feature of the document at `path`: its path without the extension, `.` for `/`
+/// (`doc.spec.design`), which tells where its items are and never repeats.
+pub fn feature_name(path: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let dir = dir.replace('/', ".");
+    if dir.is_empty() {
+        stem.to_owned()
+    } else {
+        format!("{dir}.{stem}")
+    }
+}
+
 /// A spec being read: the items so far, and the covering references they make.
 struct Spec {
     reader: Reader,
@@ -241,8 +257,7 @@ struct Spec {
 impl Spec {
     fn new(path: &str) -> Spec {
         let mut reader = Reader::new(path);
-        let name = path.rsplit('/').next().unwrap_or(path);
-        reader.feature.name = name.split('.').next().unwrap_or(name).to_owned();
+        reader.feature.name = feature_name(path);
         reader.feature.tool = Tool::Oft;
         Spec {
             reader,
@@ -712,7 +727,7 @@ dsn --> impl, utest : req~forwarded~3
     #[test]
     fn reads_markdown_items_with_their_needs_and_covers() {
         let facts = read_as(parse, "doc/spec/system_requirements.md", MARKDOWN);
-        assert_eq!(facts.features[0].name, "system_requirements");
+        assert_eq!(facts.features[0].name, "doc.spec.system_requirements");
         assert_eq!(facts.features[0].tool, Tool::Oft);
         assert_eq!(
             items(&facts),
@@ -773,6 +788,14 @@ text
             diagnostic_lines(&facts),
             vec!["16: `req~no-revision` is no OpenFastTrace id (`type~name~revision`); the item was not read"]
         );
+    }
+
+    #[test]
+    fn a_documents_feature_is_its_path() {
+        assert_eq!(feature_name("doc/spec/design.md"), "doc.spec.design");
+        assert_eq!(feature_name("up-l1/README.adoc"), "up-l1.README");
+        assert_eq!(feature_name("README.md"), "README");
+        assert_eq!(feature_name("v1.2/.hidden"), "v1.2..hidden");
     }
 
     #[test]

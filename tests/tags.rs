@@ -138,7 +138,11 @@ fn an_openfasttrace_project_is_traced_by_its_needs() {
         "src/main/java/org/example/cli/CliArguments.java:18:35: warning: `[impl->dsn~status-mapping~1` is not closed on its line; it covers nothing",
         "doc/spec/design.md:29:16: warning: dangling reference: `req~conversion.list-formats~1` names an unknown id",
     ] {
-        assert!(index.stderr.contains(warning), "{warning}\n{}", index.stderr);
+        assert!(
+            index.stderr.contains(warning),
+            "{warning}\n{}",
+            index.stderr
+        );
     }
     insta::assert_snapshot!("openfasttrace_trace", fixture.kg(&["trace"]).ok());
     let needs = fixture.kg(&["query", "--format", "csv", "needs"]).ok();
@@ -149,9 +153,12 @@ fn an_openfasttrace_project_is_traced_by_its_needs() {
     assert_eq!(gate.code, 1, "{}", gate.stderr);
     insta::assert_snapshot!("openfasttrace_gate", gate.stderr);
     // kg's own item stands beside them, held to --require.
-    let json: serde_json::Value =
-        serde_json::from_str(&fixture.kg(&["trace", "--format", "json", "conversion/AC-1"]).ok())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &fixture
+            .kg(&["trace", "--format", "json", "conversion/AC-1"])
+            .ok(),
+    )
+    .unwrap();
     assert!(json["items"][0].get("needs").is_none(), "{json}");
 }
 
@@ -163,7 +170,10 @@ fn impact_on_an_openfasttrace_spec_reaches_the_reworded_item_and_its_tests() {
     let text = std::fs::read_to_string(fixture.root.join("doc/spec/design.md")).unwrap();
     fixture.write(
         "doc/spec/design.md",
-        text.replace("from the `-o` parameter", "from the `-o` or `--output` parameter"),
+        text.replace(
+            "from the `-o` parameter",
+            "from the `-o` or `--output` parameter",
+        ),
     );
     let impact = fixture.kg(&["impact", "--format", "json"]).ok();
     let parsed: serde_json::Value = serde_json::from_str(&impact).unwrap();
@@ -175,7 +185,11 @@ fn impact_on_an_openfasttrace_spec_reaches_the_reworded_item_and_its_tests() {
             .filter_map(|i| i[field].as_str().map(str::to_owned))
             .collect()
     };
-    assert_eq!(ids("items", "id"), vec!["doc.spec.design/dsn~cli.output-format"], "{impact}");
+    assert_eq!(
+        ids("items", "id"),
+        vec!["doc.spec.design/dsn~cli.output-format"],
+        "{impact}"
+    );
     assert_eq!(
         ids("tests", "path"),
         vec!["src/test/java/org/example/cli/TestCliArguments.java"],
@@ -189,10 +203,18 @@ fn a_checked_out_submodules_specs_are_read_at_the_commit_the_superproject_record
     // The spec repository, as uProtocol's up-spec: the superproject records its first commit.
     let spec = Fixture::empty();
     let item = |id: &str| {
-        format!("[.specitem,oft-sid=\"req~{id}~1\",oft-needs=\"impl\"]\n--\nThe {id} requirement.\n--\n\n")
+        format!(
+            "[.specitem,oft-sid=\"req~{id}~1\",oft-needs=\"impl\"]\n--\nThe {id} requirement.\n--\n\n"
+        )
     };
-    spec.write("basics/error_model.adoc", format!("= Errors\n\n{}", item("status-codes")));
-    spec.write("src/tool.rs", "// [impl->req~status-codes~1]\npub fn tool() {}\n");
+    spec.write(
+        "basics/error_model.adoc",
+        format!("= Errors\n\n{}", item("status-codes")),
+    );
+    spec.write(
+        "src/tool.rs",
+        "// [impl->req~status-codes~1]\npub fn tool() {}\n",
+    );
     spec.commit_all("Spec 1", 0);
     spec.write(
         "basics/error_model.adoc",
@@ -200,11 +222,22 @@ fn a_checked_out_submodules_specs_are_read_at_the_commit_the_superproject_record
     );
     spec.commit_all("Spec 2", 1);
     let fixture = Fixture::empty();
-    fixture.write("src/lib.rs", "// [impl->req~status-codes~1]\npub fn status() {}\n");
+    fixture.write(
+        "src/lib.rs",
+        "// [impl->req~status-codes~1]\npub fn status() {}\n",
+    );
     let url = spec.root.to_str().unwrap();
     git(
         &fixture.root,
-        &["-c", "protocol.file.allow=always", "submodule", "add", "-q", url, "up-spec"],
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            url,
+            "up-spec",
+        ],
     );
     git(&fixture.root.join("up-spec"), &["checkout", "-q", "HEAD~1"]);
     fixture.commit_all("Add the spec", 2);
@@ -212,26 +245,48 @@ fn a_checked_out_submodules_specs_are_read_at_the_commit_the_superproject_record
     let marker = fixture.scratch.join("ran");
     git(
         &fixture.root.join(".git/modules/up-spec"),
-        &["config", "core.fsmonitor", &format!("touch {}", marker.display())],
+        &[
+            "config",
+            "core.fsmonitor",
+            &format!("touch {}", marker.display()),
+        ],
     );
     let index = fixture.kg(&["index"]);
     assert_eq!(index.code, 0, "{}", index.stderr);
-    assert!(index.stderr.contains("1 features, 1 items"), "{}", index.stderr);
+    assert!(
+        index.stderr.contains("1 features, 1 items"),
+        "{}",
+        index.stderr
+    );
     assert!(index.stderr.contains("0 dangling"), "{}", index.stderr);
     assert!(!marker.exists(), "kg ran the submodule's fsmonitor");
     // Only its specs: its code is not the superproject's.
     let trace = fixture.kg(&["trace"]).ok();
-    assert!(trace.contains("up-spec.basics.error_model/req~status-codes"), "{trace}");
-    assert!(trace.contains("implemented  src/lib.rs:2  status"), "{trace}");
+    assert!(
+        trace.contains("up-spec.basics.error_model/req~status-codes"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("implemented  src/lib.rs:2  status"),
+        "{trace}"
+    );
     assert!(!trace.contains("up-spec/src/tool.rs"), "{trace}");
     // The superproject moves the submodule to its next commit: the new item is read.
     git(&fixture.root.join("up-spec"), &["checkout", "-q", "main"]);
     fixture.commit_all("Move the spec", 3);
     let index = fixture.kg(&["index"]);
-    assert!(index.stderr.contains("1 features, 2 items"), "{}", index.stderr);
+    assert!(
+        index.stderr.contains("1 features, 2 items"),
+        "{}",
+        index.stderr
+    );
     // Off with kg.toml: the reference then names nothing known.
     fixture.write("kg.toml", "[files]\nsubmodules = false\n");
     fixture.commit_all("No submodules", 4);
     let index = fixture.kg(&["index"]);
-    assert!(index.stderr.contains("0 features, 0 items"), "{}", index.stderr);
+    assert!(
+        index.stderr.contains("0 features, 0 items"),
+        "{}",
+        index.stderr
+    );
 }

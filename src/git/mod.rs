@@ -202,7 +202,8 @@ impl Repo {
             return Ok(names);
         };
         for section in file.sections_by_name("submodule").into_iter().flatten() {
-            let (Some(name), Some(path)) = (section.header().subsection_name(), section.value("path"))
+            let (Some(name), Some(path)) =
+                (section.header().subsection_name(), section.value("path"))
             else {
                 continue;
             };
@@ -218,9 +219,12 @@ impl Repo {
         if let Some(workdir) = self.inner.work_dir() {
             candidates.push(workdir.join(path).join(".git"));
         }
-        candidates.into_iter().filter(|dir| dir.is_dir()).find_map(|dir| {
-            gix::ThreadSafeRepository::open_opts(dir, gix::open::Options::isolated()).ok()
-        })
+        candidates
+            .into_iter()
+            .filter(|dir| dir.is_dir())
+            .find_map(|dir| {
+                gix::ThreadSafeRepository::open_opts(dir, gix::open::Options::isolated()).ok()
+            })
     }
 
     /// Whether a submodule was added, removed or moved to another commit from `old` to `new`.
@@ -367,8 +371,12 @@ impl Repo {
 }
 /// The entries of the tree of `commit` in `repo`, sorted by path, each path after `prefix`
 /// (a submodule's path, or none).
-fn list_tree(repo: &gix::Repository, commit: ObjectId, prefix: &str) -> Result<TreeListing, GitError> {
-let object_error = |e: &dyn std::fmt::Display| GitError::Object {
+fn list_tree(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    prefix: &str,
+) -> Result<TreeListing, GitError> {
+    let object_error = |e: &dyn std::fmt::Display| GitError::Object {
         id: commit.to_string(),
         message: e.to_string(),
     };

@@ -287,7 +287,9 @@ pub fn analyze(
             .into_iter()
             .flatten()
             .find_map(|text| rules.sniff(path, text.as_bytes()));
-        let kind = sniffed.map(|_| FileKind::Spec).or_else(|| rules.classify(path));
+        let kind = sniffed
+            .map(|_| FileKind::Spec)
+            .or_else(|| rules.classify(path));
         let Some(kind) = kind else {
             report.unselected += 1;
             continue;
@@ -297,7 +299,8 @@ pub fn analyze(
         let mut parse = |path: Option<&String>, text: Option<&String>| -> Option<FileFacts> {
             let (path, text) = (path?, text?);
             let facts = FileFacts::new(path, kind, "", text.len() as u64);
-            let format = (kind == FileKind::Spec).then(|| sniffed.unwrap_or_else(|| rules.spec_format(path)));
+            let format = (kind == FileKind::Spec)
+                .then(|| sniffed.unwrap_or_else(|| rules.spec_format(path)));
             let mut facts = FileFacts {
                 is_test_file: is_test,
                 spec_set: format.and(rules.spec_set(path)).map(str::to_owned),

@@ -12,8 +12,8 @@ mod spec_ids;
 mod tracey;
 
 pub use native::{NATIVE, NativeMarkers};
-pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
 pub use oft::{OFT, OftTags};
+pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
 pub use tracey::{TRACEY, TraceyTags, version as tag_version};
 
 /// A reference found in one line of text.

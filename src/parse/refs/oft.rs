@@ -113,7 +113,8 @@ fn tag_at(line: &str, open: usize) -> Found<'_> {
 
 impl OftTags {
     fn each(line: &str) -> impl Iterator<Item = Found<'_>> {
-        line.match_indices('[').map(move |(open, _)| tag_at(line, open))
+        line.match_indices('[')
+            .map(move |(open, _)| tag_at(line, open))
     }
 }
 
@@ -207,6 +208,9 @@ mod tests {
                 ),
             ]
         );
-        assert!(OFT.problems("// [impl->dsn~x~1] fine, a -> b, [x -> y]").is_empty());
+        assert!(
+            OFT.problems("// [impl->dsn~x~1] fine, a -> b, [x -> y]")
+                .is_empty()
+        );
     }
 }

@@ -266,7 +266,13 @@ impl Spec {
     }
 
     fn add(&mut self, item: Item) {
-        let join = |lines: &[String]| lines.join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+        let join = |lines: &[String]| {
+            lines
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let description = join(&item.description);
         let text = match (&description, &item.title) {
             (d, _) if !d.is_empty() => d.clone(),
@@ -328,7 +334,10 @@ impl Spec {
 
 /// Parses an OpenFastTrace spec, Markdown or AsciiDoc by its extension.
 pub fn parse(text: &str, facts: &mut FileFacts) {
-    let extension = facts.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    let extension = facts
+        .path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase());
     let mut spec = Spec::new(&facts.path);
     if matches!(extension.as_deref(), Some("adoc" | "asciidoc")) {
         asciidoc(text, &mut spec);
@@ -442,8 +451,11 @@ fn markdown(text: &str, spec: &mut Spec) {
                 number,
                 title.take(),
             );
-            item.description
-                .push(format!("forwards {} of {}", types.join(", "), line[column..].trim()));
+            item.description.push(format!(
+                "forwards {} of {}",
+                types.join(", "),
+                line[column..].trim()
+            ));
             item.covers.push((
                 format!("{}~{}~{}", id.artifact, id.name, id.revision),
                 number,
@@ -502,9 +514,12 @@ fn markdown(text: &str, spec: &mut Spec) {
                         item.needs.push(word.to_owned());
                     }
                 }
-                Some(entry) => item
-                    .tags
-                    .extend(entry.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())),
+                Some(entry) => item.tags.extend(
+                    entry
+                        .split(',')
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty()),
+                ),
                 None if trimmed.is_empty() => part = Part::Description,
                 None => {
                     part = Part::Description;
@@ -531,7 +546,9 @@ fn oft_switch(line: &str) -> Option<bool> {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     let before = line[..at].chars().next_back();
     for (token, off) in [("oft:off", true), ("oft:on", false)] {
-        if line[at..].starts_with(token) && !word(before) && !word(line[at + token.len()..].chars().next())
+        if line[at..].starts_with(token)
+            && !word(before)
+            && !word(line[at + token.len()..].chars().next())
         {
             return Some(off);
         }
@@ -549,7 +566,7 @@ fn is_underline(line: &str) -> bool {
 /// column of each value.
 fn specitem(line: &str) -> Option<Vec<(&str, &str, usize)>> {
     let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?;
-    if !inner.split(',').next().is_some_and(|r| r.trim() == ".specitem") {
+    if inner.split(',').next().map(str::trim) != Some(".specitem") {
         return None;
     }
     let mut out = Vec::new();
@@ -570,7 +587,11 @@ fn specitem(line: &str) -> Option<Vec<(&str, &str, usize)>> {
 /// Whether `line` delimits an AsciiDoc block (`--`, `****`, `====`, `____`).
 fn is_delimiter(line: &str) -> bool {
     let t = line.trim_end();
-    t == "--" || (t.len() >= 4 && ["*", "=", "_"].iter().any(|c| t.bytes().all(|b| b == c.as_bytes()[0])))
+    t == "--"
+        || (t.len() >= 4
+            && ["*", "=", "_"]
+                .iter()
+                .any(|c| t.bytes().all(|b| b == c.as_bytes()[0])))
 }
 
 fn asciidoc(text: &str, spec: &mut Spec) {
@@ -592,20 +613,29 @@ fn asciidoc(text: &str, spec: &mut Spec) {
             continue;
         };
         let Some((_, sid, _)) = attributes.iter().find(|(k, _, _)| *k == "sid") else {
-            spec.reader
-                .warn(number, "a `.specitem` with no `oft-sid`; it was not read".to_owned());
+            spec.reader.warn(
+                number,
+                "a `.specitem` with no `oft-sid`; it was not read".to_owned(),
+            );
             continue;
         };
         let Some((_, id)) = id_at(sid).filter(|(len, _)| *len == sid.len()) else {
             spec.reader.warn(
                 number,
-                format!("`{sid}` is no OpenFastTrace id (`type~name~revision`); the item was not read"),
+                format!(
+                    "`{sid}` is no OpenFastTrace id (`type~name~revision`); the item was not read"
+                ),
             );
             continue;
         };
         let mut item = Item::new(&id, number, title.clone());
         for (key, value, column) in &attributes {
-            let list = || value.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+            let list = || {
+                value
+                    .split(',')
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+            };
             match *key {
                 "needs" => item.needs.extend(list()),
                 "tags" => item.tags.extend(list()),
@@ -651,7 +681,8 @@ pub fn missing_revision(line: &str) -> bool {
         return false;
     }
     let after = &rest[artifact + 1 + name..];
-    id_at(rest).is_none() && (after.is_empty() || after.starts_with('`') || after == "~" || after.starts_with("~`"))
+    id_at(rest).is_none()
+        && (after.is_empty() || after.starts_with('`') || after == "~" || after.starts_with("~`"))
 }
 
 #[cfg(test)]
@@ -745,7 +776,10 @@ dsn --> impl, utest : req~forwarded~3
         assert_eq!(item.extra["kind"], "req");
         assert_eq!(
             covers(&facts),
-            vec!["18:4 req covers feat~tracing~1", "33:23 dsn covers req~forwarded~3"]
+            vec![
+                "18:4 req covers feat~tracing~1",
+                "33:23 dsn covers req~forwarded~3"
+            ]
         );
         assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
     }
@@ -783,10 +817,15 @@ text
         );
         assert_eq!(facts.features[0].items[0].extra["title"], "Data Model");
         assert_eq!(facts.features[0].items[1].extra["title"], "Mapping");
-        assert_eq!(covers(&facts), vec!["10:54 dsn covers req~ustatus-data-model-impl~1"]);
+        assert_eq!(
+            covers(&facts),
+            vec!["10:54 dsn covers req~ustatus-data-model-impl~1"]
+        );
         assert_eq!(
             diagnostic_lines(&facts),
-            vec!["16: `req~no-revision` is no OpenFastTrace id (`type~name~revision`); the item was not read"]
+            vec![
+                "16: `req~no-revision` is no OpenFastTrace id (`type~name~revision`); the item was not read"
+            ]
         );
     }
 
@@ -809,7 +848,10 @@ text
 
     #[test]
     fn ids_are_read_as_openfasttrace_writes_them() {
-        assert_eq!(id_at("dsn~a.b-c_d~12`").map(|(l, i)| (l, i.local(), i.revision)), Some((14, "dsn~a.b-c_d".to_owned(), 12)));
+        assert_eq!(
+            id_at("dsn~a.b-c_d~12`").map(|(l, i)| (l, i.local(), i.revision)),
+            Some((14, "dsn~a.b-c_d".to_owned(), 12))
+        );
         assert!(id_at("dsn~1a~1").is_none());
         assert!(id_at("dsn~a~").is_none());
         assert!(id_at("dsn~a~1x").is_none());

@@ -301,6 +301,8 @@ pub enum Tool {
     Tracey,
     /// OpenFastTrace's `[impl->dsn~name~1]` and `Covers:`, naming OpenFastTrace's spec items.
     Oft,
+    /// StrictDoc's `@relation(UID, scope=...)`, naming the nodes of `.sdoc` documents.
+    StrictDoc,
 }
 
 impl Tool {
@@ -310,12 +312,13 @@ impl Tool {
             Tool::Kg => "kg",
             Tool::Tracey => "tracey",
             Tool::Oft => "openfasttrace",
+            Tool::StrictDoc => "strictdoc",
         }
     }
 
     /// The tool of [`Tool::name`].
     pub fn named(name: &str) -> Option<Tool> {
-        [Tool::Kg, Tool::Tracey, Tool::Oft]
+        [Tool::Kg, Tool::Tracey, Tool::Oft, Tool::StrictDoc]
             .into_iter()
             .find(|t| t.name() == name)
     }
@@ -324,7 +327,7 @@ impl Tool {
     /// `link+2` is `link` at version 2, OpenFastTrace's `dsn~x~3` is `dsn~x` at revision 3.
     pub fn versioned(self, written: &str) -> (&str, Option<u32>) {
         let split = match self {
-            Tool::Kg => return (written, None),
+            Tool::Kg | Tool::StrictDoc => return (written, None),
             Tool::Tracey => written.rsplit_once('+'),
             Tool::Oft => written.rsplit_once('~'),
         };

@@ -290,3 +290,30 @@ fn a_checked_out_submodules_specs_are_read_at_the_commit_the_superproject_record
         index.stderr
     );
 }
+
+// verifies: index/strictdoc, index/bad-input
+#[test]
+fn a_strictdoc_project_is_traced_by_its_relation_markers() {
+    let fixture = Fixture::from_dir("strictdoc");
+    let index = fixture.kg(&["index"]);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index.stderr.contains("2 features, 5 items"),
+        "{}",
+        index.stderr
+    );
+    for warning in [
+        "docs/broken.sdoc:7:1: warning: `this line is no field` is no field of the REQUIREMENT node",
+        "docs/broken.sdoc:9:1: warning: `[/SECTION]` closes nothing that is open",
+        "c/links.c:9:4: warning: `@relation` scope `everywhere` is not one StrictDoc knows",
+        "c/links.c:9:44: warning: `@relation(TOOL-SRS-3` is not closed on its line; it names nothing",
+        "tool/backend/excel_import.py:9:17: warning: dangling reference: `TOOL-SRS-4` names an unknown id",
+    ] {
+        assert!(
+            index.stderr.contains(warning),
+            "{warning}\n{}",
+            index.stderr
+        );
+    }
+    insta::assert_snapshot!("strictdoc_trace", fixture.kg(&["trace"]).ok());
+}

@@ -24,6 +24,11 @@ const HASH: CommentSyntax = CommentSyntax {
     line: &["#"],
     block: None,
 };
+/// Python: `#` comments, and docstrings, where StrictDoc's markers stand.
+const PYTHON: CommentSyntax = CommentSyntax {
+    line: &["#"],
+    block: Some(("\"\"\"", "\"\"\"")),
+};
 const DASHES: CommentSyntax = CommentSyntax {
     line: &["--"],
     block: None,
@@ -54,7 +59,7 @@ pub const COMMENTS: &[(&str, CommentSyntax)] = &[
     ("dart", C_LIKE),
     ("zig", C_LIKE),
     ("proto", C_LIKE),
-    ("py", HASH),
+    ("py", PYTHON),
     ("rb", HASH),
     ("sh", HASH),
     ("bash", HASH),
@@ -160,14 +165,13 @@ fn comment_parts<'a>(
         let Some(c) = rest.chars().next() else {
             break;
         };
-        if c == '"' && (i == 0 || line.as_bytes()[i - 1] != b'\\') {
-            in_string = !in_string;
-        } else if !in_string {
+        if !in_string {
             // The text after the opener: a marker stands at the start of a comment's text.
             if let Some(open) = syntax.line.iter().find(|open| rest.starts_with(**open)) {
                 parts.push((i + open.len(), &rest[open.len()..]));
                 return parts;
             }
+            // (A Python docstring opens with quotes: the opener comes before the string.)
             if let Some((open, _)) = syntax.block
                 && rest.starts_with(open)
             {
@@ -175,6 +179,9 @@ fn comment_parts<'a>(
                 i += open.len();
                 continue;
             }
+        }
+        if c == '"' && (i == 0 || line.as_bytes()[i - 1] != b'\\') {
+            in_string = !in_string;
         }
         i += c.len_utf8();
     }
@@ -225,6 +232,16 @@ mod tests {
         );
         // A file of no known comment syntax gives nothing.
         assert!(references("notes.txt", "// implements: a/b\n").is_empty());
+    }
+
+    // verifies: index/any-language, index/strictdoc
+    #[test]
+    fn python_docstrings_are_read_as_comments() {
+        let py = "\"\"\"Excel import.\n@relation(SDOC-SRS-152, scope=file)\n\"\"\"\nx = \"# no\"  # implements: a/b\n";
+        assert_eq!(
+            references("strictdoc/excel.py", py),
+            vec!["2:11 Implements SDOC-SRS-152", "4:27 Implements a/b"]
+        );
     }
 
     // verifies: index/any-language

@@ -45,11 +45,17 @@ pub(super) fn attach_comment(
     }
     .or_else(|| innermost(&facts.definitions, comment.start_byte(), comment.end_byte()))
     .map_or(Anchor::File, Anchor::Definition);
-    let in_test = match anchor {
-        Anchor::Definition(i) => facts.definitions[i].is_test,
-        _ => facts.is_test_file,
-    };
     for found in found {
+        // A tag that says it covers its file does, wherever its comment stands.
+        let anchor = if found.whole_file {
+            Anchor::File
+        } else {
+            anchor
+        };
+        let in_test = match anchor {
+            Anchor::Definition(i) => facts.definitions[i].is_test,
+            _ => facts.is_test_file,
+        };
         let relation = match found.relation {
             Relation::Implements if in_test && found.artifact.is_none() => Relation::Verifies,
             other => other,

@@ -9,11 +9,13 @@ use crate::facts::{Position, Relation, Tool};
 mod native;
 mod oft;
 mod spec_ids;
+mod strictdoc;
 mod tracey;
 
 pub use native::{NATIVE, NativeMarkers};
 pub use oft::{OFT, OftTags};
 pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
+pub use strictdoc::{STRICTDOC, StrictDocRelations};
 pub use tracey::{TRACEY, TraceyTags, version as tag_version};
 
 /// A reference found in one line of text.
@@ -30,6 +32,9 @@ pub struct FoundReference {
     /// The artifact type the tag names (OpenFastTrace's `impl`, `utest`): when given, the
     /// relation is the tag's own, wherever it stands.
     pub artifact: Option<String>,
+    /// True when the tag says it covers its whole file (StrictDoc's `scope=file`), wherever
+    /// its comment stands.
+    pub whole_file: bool,
 }
 
 /// A reference found in a block of comment text, with its position.
@@ -43,6 +48,7 @@ pub struct LocatedReference {
     pub feature: Option<String>,
     pub tool: Tool,
     pub artifact: Option<String>,
+    pub whole_file: bool,
 }
 
 /// A way of writing references in comments and prose.
@@ -64,7 +70,7 @@ pub trait MarkerSyntax: Sync {
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
-pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY, &OFT];
+pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY, &OFT, &STRICTDOC];
 
 /// All of [`SYNTAXES`] at once: what the parsers scan comments and prose with.
 pub struct AllSyntaxes;
@@ -196,6 +202,7 @@ pub fn scan_block(syntax: &dyn MarkerSyntax, text: &str, start: Position) -> Vec
                 feature: None,
                 tool: found.tool,
                 artifact: found.artifact,
+                whole_file: found.whole_file,
             });
         }
     }

@@ -41,6 +41,7 @@ impl MarkerSyntax for NativeMarkers {
                 local: false,
                 tool: Tool::Kg,
                 artifact: None,
+                whole_file: false,
             });
             rest += len;
             rest += leading_blanks(&line[rest..]);

@@ -132,6 +132,7 @@ impl MarkerSyntax for OftTags {
                     local: true,
                     tool: Tool::Oft,
                     artifact: Some(tag.artifact.to_owned()),
+                    whole_file: false,
                 }),
                 _ => None,
             })

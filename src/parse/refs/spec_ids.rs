@@ -31,6 +31,7 @@ impl MarkerSyntax for SpecIds {
                 local: true,
                 tool: Tool::Kg,
                 artifact: None,
+                whole_file: false,
             })
             .collect();
         found.extend(
@@ -43,6 +44,7 @@ impl MarkerSyntax for SpecIds {
                     local: true,
                     tool: Tool::Kg,
                     artifact: None,
+                    whole_file: false,
                 }),
         );
         found.sort_by_key(|f| f.offset);

@@ -80,6 +80,7 @@ impl MarkerSyntax for TraceyTags {
                     local: true,
                     tool: Tool::Tracey,
                     artifact: None,
+                    whole_file: false,
                 });
             }
         }

@@ -12,6 +12,23 @@ pub(super) fn feature_name(path: &str) -> String {
     parts.next().unwrap_or("spec").to_owned()
 }
 
+/// The feature of a document that is a spec of its own (OpenFastTrace's, StrictDoc's): its path
+/// without the extension, `.` for `/` (`doc.spec.design`), which tells where its items are and
+/// never repeats.
+pub(super) fn path_feature(path: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let dir = dir.replace('/', ".");
+    if dir.is_empty() {
+        stem.to_owned()
+    } else {
+        format!("{dir}.{stem}")
+    }
+}
+
 /// An ATX heading: its level and title.
 pub(super) fn heading(line: &str) -> Option<(usize, &str)> {
     let level = line.bytes().take_while(|b| *b == b'#').count();
@@ -158,6 +175,19 @@ pub(super) fn outside_fences<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (
         }
         (!in_fence).then_some((n, *line))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_documents_feature_is_its_path() {
+        assert_eq!(path_feature("doc/spec/design.md"), "doc.spec.design");
+        assert_eq!(path_feature("up-l1/README.adoc"), "up-l1.README");
+        assert_eq!(path_feature("README.md"), "README");
+        assert_eq!(path_feature("v1.2/.hidden"), "v1.2..hidden");
+    }
 }
 
 /// `text` read by `parse` as the file at `path`, for tests.

@@ -8,6 +8,7 @@ mod markdown;
 pub mod oft;
 pub mod openspec;
 pub mod speckit;
+pub mod strictdoc;
 mod tasks;
 pub mod tracey;
 pub mod yaml;
@@ -73,6 +74,12 @@ pub const FORMATS: &[SpecFormat] = &[
         name: "tracey",
         paths: &[],
         parse: tracey::parse,
+        sniff: None,
+    },
+    SpecFormat {
+        name: "strictdoc",
+        paths: &["**/*.sdoc"],
+        parse: strictdoc::parse,
         sniff: None,
     },
     // Its specs are Markdown and AsciiDoc documents that declare items (`req~name~1`).

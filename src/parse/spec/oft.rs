@@ -1,7 +1,7 @@
 //! Reads OpenFastTrace spec items, from Markdown and from AsciiDoc as OpenFastTrace's AsciiDoc
 //! plugin reads it. No configuration names these files: a Markdown or AsciiDoc document is an
 //! OpenFastTrace spec when it declares an item ([`sniff`]), and its feature is the document,
-//! named by its path (`doc.spec.design`, [`feature_name`]), with [`Tool::Oft`] so that only OpenFastTrace's tags name
+//! named by its path (`doc.spec.design`), with [`Tool::Oft`] so that only OpenFastTrace's tags name
 //! its items.
 //!
 //! - Markdown: a line that starts with an id (`` `dsn~cli.tracing~2` ``, the backticks
@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use super::markdown::{Reader, heading};
+use super::markdown::{Reader, heading, path_feature};
 use crate::facts::{Anchor, FileFacts, Position, Reference, Relation, Tool};
 
 /// The files OpenFastTrace specs may be: [`sniff`] decides which are.
@@ -232,22 +232,6 @@ impl Item {
     }
 }
 
-/// The feature of the document at `path`: its path without the extension, `.` for `/`
-/// (`doc.spec.design`), which tells where its items are and never repeats.
-pub fn feature_name(path: &str) -> String {
-    let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
-    let stem = match name.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem,
-        _ => name,
-    };
-    let dir = dir.replace('/', ".");
-    if dir.is_empty() {
-        stem.to_owned()
-    } else {
-        format!("{dir}.{stem}")
-    }
-}
-
 /// A spec being read: the items so far, and the covering references they make.
 struct Spec {
     reader: Reader,
@@ -257,7 +241,7 @@ struct Spec {
 impl Spec {
     fn new(path: &str) -> Spec {
         let mut reader = Reader::new(path);
-        reader.feature.name = feature_name(path);
+        reader.feature.name = path_feature(path);
         reader.feature.tool = Tool::Oft;
         Spec {
             reader,
@@ -827,14 +811,6 @@ text
                 "16: `req~no-revision` is no OpenFastTrace id (`type~name~revision`); the item was not read"
             ]
         );
-    }
-
-    #[test]
-    fn a_documents_feature_is_its_path() {
-        assert_eq!(feature_name("doc/spec/design.md"), "doc.spec.design");
-        assert_eq!(feature_name("up-l1/README.adoc"), "up-l1.README");
-        assert_eq!(feature_name("README.md"), "README");
-        assert_eq!(feature_name("v1.2/.hidden"), "v1.2..hidden");
     }
 
     #[test]

@@ -123,9 +123,11 @@ impl Graph<'_> {
     pub(super) fn resolver(&self) -> Result<Resolver, StoreError> {
         let mut ids = Resolver::default();
         let items = self.store.select(
-            "SELECT ?feature ?local ?title ?tool WHERE {
+            "SELECT ?feature ?local ?title ?tool ?path ?test WHERE {
                ?f a kg:Feature ; dcterms:identifier ?feature .
                OPTIONAL { ?f kg:tool ?tool }
+               OPTIONAL { ?f kg:inFile ?file . ?file kg:path ?path
+                          OPTIONAL { ?file kg:testFile ?test } }
                OPTIONAL {
                  ?i kg:feature ?f ; kg:localId ?local
                  OPTIONAL { ?i kg:attribute [ kg:key \"scenario\" ; rdf:value ?title ] }
@@ -140,6 +142,9 @@ impl Graph<'_> {
             ids.add_feature(&feature);
             if let Some(tool) = cell(&row[3]).and_then(|name| Tool::named(&name)) {
                 ids.add_tool_feature(&feature, tool);
+            }
+            if let Some(path) = cell(&row[4]) {
+                ids.add_home(&feature, &path, cell(&row[5]).as_deref() == Some("true"));
             }
             if let Some(local) = cell(&row[1]) {
                 ids.add_item(&feature, &local, cell(&row[2]).as_deref());

@@ -80,6 +80,8 @@ pub struct Resolver {
     titles: HashMap<String, BTreeSet<String>>,
     /// The features other tools define, with the tool.
     tools: HashMap<String, Tool>,
+    /// Each feature's spec directory, and whether its spec is a test file (a fixture).
+    homes: HashMap<String, (String, bool)>,
 }
 
 impl Resolver {
@@ -91,6 +93,7 @@ impl Resolver {
             for feature in &facts.features {
                 resolver.add_feature(&feature.name);
                 resolver.add_tool_feature(&feature.name, feature.tool);
+                resolver.add_home(&feature.name, &facts.path, facts.is_test_file);
                 for item in &feature.items {
                     let title = item.extra.get(SCENARIO).map(String::as_str);
                     resolver.add_item(&feature.name, &item.local_id, title);
@@ -108,6 +111,15 @@ impl Resolver {
     /// Adds a feature.
     pub fn add_feature(&mut self, name: &str) {
         self.known.insert(name.to_owned());
+    }
+
+    /// Records where a feature's spec is (the first file, for a feature across files) and
+    /// whether that is a test file.
+    pub fn add_home(&mut self, feature: &str, spec_path: &str, is_test: bool) {
+        let dir = spec_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        self.homes
+            .entry(feature.to_owned())
+            .or_insert_with(|| (dir.to_owned(), is_test));
     }
 
     /// Marks a feature as defined by `tool`, whose ids only that tool's tags name (before its
@@ -282,6 +294,29 @@ impl Resolver {
         if let [one] = by_path[..] {
             return Ok(one);
         }
+        // The feature whose spec stands nearest above the referencing file: a fixture's own.
+        let above: Vec<(&str, usize)> = all
+            .iter()
+            .filter_map(|f| {
+                let (dir, _) = self.homes.get(*f)?;
+                let holds = dir.is_empty() || path.strip_prefix(dir.as_str())?.starts_with('/');
+                holds.then_some((*f, dir.len()))
+            })
+            .collect();
+        if let Some(nearest) = above.iter().map(|(_, len)| *len).max()
+            && let [(one, _)] = above.iter().filter(|(_, len)| *len == nearest).collect::<Vec<_>>()[..]
+        {
+            return Ok(one);
+        }
+        // The only one whose spec is not a test file: fixtures' specs are not the project's.
+        let outside: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|f| self.homes.get(*f).is_none_or(|(_, test)| !test))
+            .collect();
+        if let [one] = outside[..] {
+            return Ok(one);
+        }
         let by_tasks: Vec<&str> = all
             .iter()
             .copied()
@@ -377,6 +412,26 @@ mod tests {
             tool: Tool::Kg,
             artifact: None,
         }
+    }
+
+    // verifies: index/local-ids, index/strictdoc
+    #[test]
+    fn a_fixtures_spec_names_its_own_files_and_never_the_projects() {
+        let mut fixture = spec("tests/fixtures/a/input/doc.sdoc", "fixture", &["REQ-1"], &[]);
+        fixture.is_test_file = true;
+        let specs = [spec("docs/doc.sdoc", "docs", &["REQ-1"], &[]), fixture];
+        let resolver = Resolver::new(&specs);
+        let item = |id: &str| Resolution::Item(id.to_owned());
+        // The project's code names the project's spec, not the test fixture's.
+        assert_eq!(
+            resolver.resolve("tool/a.py", &local("REQ-1")),
+            item("docs/REQ-1")
+        );
+        // A file beside the fixture's spec names that spec.
+        assert_eq!(
+            resolver.resolve("tests/fixtures/a/input/a.py", &local("REQ-1")),
+            item("fixture/REQ-1")
+        );
     }
 
     // verifies: index/local-ids

@@ -516,7 +516,7 @@ mod tests {
         let err = Config::parse("[formats]\nspeckit = false\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec, tracey, strictdoc, openfasttrace)"
+            "kg.toml:2:1: `formats.speckit` is not a spec format kg reads (it reads kg-yaml, spec-kit, kiro, openspec, tracey, strictdoc, duvet, openfasttrace)"
         );
     }
 

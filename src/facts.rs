@@ -289,6 +289,10 @@ pub struct Reference {
     /// `dsn`), for an item whose spec says which types it needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact: Option<String>,
+    /// The spec text the reference quotes (duvet's `//#` lines), whitespace collapsed: stale
+    /// when the cited section no longer holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
 }
 
 /// A tool whose tags kg reads, which gives its items and references their own id space.
@@ -303,6 +307,8 @@ pub enum Tool {
     Oft,
     /// StrictDoc's `@relation(UID, scope=...)`, naming the nodes of `.sdoc` documents.
     StrictDoc,
+    /// duvet's `//= spec#section` annotations, naming the sections of specs in the repository.
+    Duvet,
 }
 
 impl Tool {
@@ -313,21 +319,28 @@ impl Tool {
             Tool::Tracey => "tracey",
             Tool::Oft => "openfasttrace",
             Tool::StrictDoc => "strictdoc",
+            Tool::Duvet => "duvet",
         }
     }
 
     /// The tool of [`Tool::name`].
     pub fn named(name: &str) -> Option<Tool> {
-        [Tool::Kg, Tool::Tracey, Tool::Oft, Tool::StrictDoc]
-            .into_iter()
-            .find(|t| t.name() == name)
+        [
+            Tool::Kg,
+            Tool::Tracey,
+            Tool::Oft,
+            Tool::StrictDoc,
+            Tool::Duvet,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
     }
 
     /// An id as written in this tool's tags, and the version (revision) it names: tracey's
     /// `link+2` is `link` at version 2, OpenFastTrace's `dsn~x~3` is `dsn~x` at revision 3.
     pub fn versioned(self, written: &str) -> (&str, Option<u32>) {
         let split = match self {
-            Tool::Kg | Tool::StrictDoc => return (written, None),
+            Tool::Kg | Tool::StrictDoc | Tool::Duvet => return (written, None),
             Tool::Tracey => written.rsplit_once('+'),
             Tool::Oft => written.rsplit_once('~'),
         };

@@ -45,6 +45,14 @@ pub struct StaleTag {
     pub current: u32,
 }
 
+/// A quote of the item's spec that the spec no longer holds (duvet's `//#` lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleQuote {
+    pub path: String,
+    pub line: u32,
+    pub quote: String,
+}
+
 /// The commits that make an item stale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staleness {
@@ -74,6 +82,9 @@ pub struct TraceItem {
     /// `dsn~x~2`): they make it stale too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale_tags: Vec<StaleTag>,
+    /// Quotes of its spec's text that the spec no longer holds: they make it stale too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_quotes: Vec<StaleQuote>,
     /// What covers the item in another way than implementing or verifying it (an
     /// OpenFastTrace design item, `Covers:`), with the artifact type in `via`'s place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -380,12 +391,13 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
         let diagnostics = scope.spawn(|| {
             let rows = store.select(DIAGNOSTICS, "kg's diagnostics query")?;
             let needs = named(store, "needs")?;
-            Ok::<_, StoreError>((rows, named(store, "stale-tags")?, needs))
+            let quotes = named(store, "stale-quotes")?;
+            Ok::<_, StoreError>((rows, named(store, "stale-tags")?, needs, quotes))
         });
         let items = named(store, "trace-items");
         (items, join(links), join(diagnostics))
     });
-    let (diagnostic_rows, stale_tag_rows, needs_rows) = diagnostic_rows?;
+    let (diagnostic_rows, stale_tag_rows, needs_rows, quote_rows) = diagnostic_rows?;
     let (link_rows, inferred): (Rows, Vec<Inferred>) = links?;
     let mut items: BTreeMap<String, TraceItem> = BTreeMap::new();
     for row in item_rows? {
@@ -414,11 +426,25 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
             stale,
             stale_evidence,
             stale_tags: Vec::new(),
+            stale_quotes: Vec::new(),
             covered_by: Vec::new(),
             needs: None,
             covered: Vec::new(),
             uncovered: Vec::new(),
             verification: None,
+        });
+    }
+    for row in quote_rows {
+        let Some(item) = text(&row[0]).and_then(|id| items.get_mut(&id)) else {
+            continue;
+        };
+        let location = text(&row[2]).unwrap_or_default();
+        let (path, line) = location.rsplit_once(':').unwrap_or((&location, "0"));
+        item.stale = true;
+        item.stale_quotes.push(StaleQuote {
+            path: path.to_owned(),
+            line: line.parse().unwrap_or(0),
+            quote: text(&row[1]).unwrap_or_default(),
         });
     }
     for row in needs_rows {
@@ -818,6 +844,13 @@ fn stale_failures(item: &TraceItem, policy: &Policy, failures: &mut Vec<Failure>
                 message: stale_tag_message(&item.id, tag),
             });
         }
+        for quote in &item.stale_quotes {
+            failures.push(Failure {
+                path: quote.path.clone(),
+                line: Some(quote.line),
+                message: stale_quote_message(&item.id),
+            });
+        }
     }
 }
 
@@ -827,6 +860,11 @@ pub fn stale_tag_message(item: &str, tag: &StaleTag) -> String {
         "the tag for {item} was written for version {}; the requirement is at version {}",
         tag.written, tag.current
     )
+}
+
+/// What a stale quote says, as the text report and the gate write it.
+pub fn stale_quote_message(item: &str) -> String {
+    format!("the quote of {item} is no longer in its section of the spec")
 }
 
 pub fn short(commit: &str) -> &str {

@@ -379,6 +379,9 @@ pub fn file_quads(facts: &FileFacts, context: &Context<'_>) -> Vec<Quad> {
         if let Some(artifact) = &reference.artifact {
             w.text(&node, kg::ARTIFACT, artifact);
         }
+        if let Some(quote) = &reference.quote {
+            w.text(&node, kg::QUOTE, quote);
+        }
         w.text(&node, kg::MARKER, reference.marker.marker());
         w.add(&node, kg::RELATION, link.into_owned());
         w.position(

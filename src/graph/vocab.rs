@@ -125,6 +125,7 @@ pub mod kg {
         WRITTEN_ID = "writtenId",
         VERSION = "version",
         ARTIFACT = "artifact",
+        QUOTE = "quote",
         COVERED_BY = "coveredBy",
         TOOL = "tool",
         CANDIDATE = "candidate",

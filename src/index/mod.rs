@@ -292,7 +292,10 @@ fn sniff_files<'f>(
         .map_init(
             || repo.blob_reader(),
             |reader, file| -> Result<_, GitError> {
-                let bytes = reader.read(file.blob)?;
+                // A blob the clone lacks is reported when the file is parsed.
+                let Ok(bytes) = reader.read(file.blob) else {
+                    return Ok(None);
+                };
                 let fits = bytes.len() as u64 <= rules.max_file_size;
                 Ok(fits
                     .then(|| rules.sniff(&file.path, &bytes))
@@ -333,8 +336,23 @@ fn parse_files(
                     return Ok(read_tags(rules, at_path(facts, &selected.file.path)));
                 }
                 parsed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let bytes = reader.read(selected.file.blob)?;
                 let blob = selected.file.blob.to_string();
+                // A blob the clone lacks (a partial or damaged clone) is that file's problem.
+                let bytes = match reader.read(selected.file.blob) {
+                    Ok(bytes) => bytes,
+                    Err(err) => {
+                        let mut facts =
+                            FileFacts::new(&selected.file.path, selected.kind, &blob, 0);
+                        facts.is_test_file = selected.is_test;
+                        facts.skipped = true;
+                        facts.diagnostic(
+                            Severity::Error,
+                            None,
+                            format!("{err}; the file was not read (is this a partial clone?)"),
+                        );
+                        return Ok(facts);
+                    }
+                };
                 let mut facts = FileFacts::new(
                     &selected.file.path,
                     selected.kind,

@@ -304,7 +304,10 @@ impl Resolver {
             })
             .collect();
         if let Some(nearest) = above.iter().map(|(_, len)| *len).max()
-            && let [(one, _)] = above.iter().filter(|(_, len)| *len == nearest).collect::<Vec<_>>()[..]
+            && let [(one, _)] = above
+                .iter()
+                .filter(|(_, len)| *len == nearest)
+                .collect::<Vec<_>>()[..]
         {
             return Ok(one);
         }
@@ -411,13 +414,19 @@ mod tests {
             by_title: false,
             tool: Tool::Kg,
             artifact: None,
+            quote: None,
         }
     }
 
     // verifies: index/local-ids, index/strictdoc
     #[test]
     fn a_fixtures_spec_names_its_own_files_and_never_the_projects() {
-        let mut fixture = spec("tests/fixtures/a/input/doc.sdoc", "fixture", &["REQ-1"], &[]);
+        let mut fixture = spec(
+            "tests/fixtures/a/input/doc.sdoc",
+            "fixture",
+            &["REQ-1"],
+            &[],
+        );
         fixture.is_test_file = true;
         let specs = [spec("docs/doc.sdoc", "docs", &["REQ-1"], &[]), fixture];
         let resolver = Resolver::new(&specs);

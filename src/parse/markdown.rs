@@ -117,6 +117,7 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
                 by_title: false,
                 tool: f.tool,
                 artifact: f.artifact,
+                quote: None,
             });
         }
         for (offset, target) in refs::mention_candidates(line) {

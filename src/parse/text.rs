@@ -59,6 +59,8 @@ pub const COMMENTS: &[(&str, CommentSyntax)] = &[
     ("dart", C_LIKE),
     ("zig", C_LIKE),
     ("proto", C_LIKE),
+    ("dfy", C_LIKE),
+    ("smithy", C_LIKE),
     ("py", PYTHON),
     ("rb", HASH),
     ("sh", HASH),
@@ -95,6 +97,7 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
     let Some(comments) = comment_syntax(&facts.path) else {
         return;
     };
+    refs::add_file_references(syntax, text, facts, |_, _| Anchor::File);
     let mut in_block = false;
     for (n, line) in text.lines().enumerate() {
         for (start, comment) in comment_parts(line, comments, &mut in_block) {
@@ -128,6 +131,7 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
                     by_title: false,
                     tool: found.tool,
                     artifact: found.artifact,
+                    quote: None,
                 });
             }
         }

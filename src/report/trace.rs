@@ -135,6 +135,16 @@ pub fn write_trace(
                             crate::trace::stale_tag_message(&item.id, tag)
                         )?;
                     }
+                    for quote in &item.stale_quotes {
+                        writeln!(
+                            out,
+                            "    stale  {}:{}: {}: \"{}\"",
+                            quote.path,
+                            quote.line,
+                            crate::trace::stale_quote_message(&item.id),
+                            quote.quote
+                        )?;
+                    }
                     if let Some(evidence) = &item.stale_evidence {
                         writeln!(
                             out,
@@ -197,6 +207,9 @@ pub fn write_trace(
                             )
                         })
                         .collect();
+                    stale.extend(item.stale_quotes.iter().map(|q| {
+                        format!("`{}:{}` quotes text no longer in the spec", q.path, q.line)
+                    }));
                     stale.extend(item.stale_evidence.as_ref().map(|e| {
                         format!(
                             "reworded in `{}` after `{}`",

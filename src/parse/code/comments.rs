@@ -71,6 +71,7 @@ pub(super) fn attach_comment(
             tool: found.tool,
             by_title: false,
             artifact: found.artifact,
+            quote: None,
         });
     }
 }

@@ -328,6 +328,17 @@ impl<'q> CodeParser<'q> {
         for comment in comments {
             attach_comment(comment, source, language, syntax, facts);
         }
+        // References written across comment lines (duvet's) attach to the innermost definition
+        // holding their line, else to the file.
+        refs::add_file_references(syntax, text, facts, |facts, line| {
+            facts
+                .definitions
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.start_line <= line && line <= d.end_line)
+                .min_by_key(|(_, d)| d.end_line - d.start_line)
+                .map_or(Anchor::File, |(i, _)| Anchor::Definition(i))
+        });
         // A test case's title may be a spec scenario's name (OpenSpec teams name tests after
         // scenarios): a reference by title, which names something only if a scenario has it.
         for (i, definition) in facts.definitions.iter().enumerate() {
@@ -346,6 +357,7 @@ impl<'q> CodeParser<'q> {
                     by_title: true,
                     tool: crate::facts::Tool::Kg,
                     artifact: None,
+                    quote: None,
                 });
             }
         }

@@ -4,14 +4,16 @@
 //! duvet) can be added beside the native one without touching the language parsers: each is one
 //! file here and one line in [`SYNTAXES`].
 
-use crate::facts::{Position, Relation, Tool};
+use crate::facts::{Anchor, FileFacts, Position, Reference, Relation, Severity, Tool};
 
+mod duvet;
 mod native;
 mod oft;
 mod spec_ids;
 mod strictdoc;
 mod tracey;
 
+pub use duvet::{DUVET, DuvetAnnotations};
 pub use native::{NATIVE, NativeMarkers};
 pub use oft::{OFT, OftTags};
 pub use spec_ids::{SPEC_IDS, SpecIds, ids_in, requirement_numbers};
@@ -67,10 +69,56 @@ pub trait MarkerSyntax: Sync {
     fn problems(&self, _line: &str) -> Vec<(usize, String)> {
         Vec::new()
     }
+
+    /// References written across lines of a whole file, whatever its comments are (duvet's
+    /// annotations: lines that start with `//=` and `//#`), and the problems found.
+    fn scan_file(&self, _text: &str) -> FileScan {
+        FileScan::default()
+    }
+}
+
+/// Adds to `facts` the references `syntax` finds across the lines of `text`
+/// ([`MarkerSyntax::scan_file`]), each attached where `anchor` says for its line, and the
+/// problems found as warnings.
+pub fn add_file_references(
+    syntax: &dyn MarkerSyntax,
+    text: &str,
+    facts: &mut FileFacts,
+    anchor: impl Fn(&FileFacts, u32) -> Anchor,
+) {
+    let scan = syntax.scan_file(text);
+    for (position, message) in scan.problems {
+        facts.diagnostic(Severity::Warning, Some(position), message);
+    }
+    for (position, found, quote) in scan.references {
+        let anchor = anchor(facts, position.line);
+        facts.references.push(Reference {
+            target: found.target,
+            marker: found.relation,
+            relation: found.relation,
+            anchor,
+            position,
+            local: found.local,
+            feature: None,
+            by_title: false,
+            tool: found.tool,
+            artifact: found.artifact,
+            quote,
+        });
+    }
+}
+
+/// What [`MarkerSyntax::scan_file`] finds in a file.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    /// Each reference at its position, with the text it quotes.
+    pub references: Vec<(Position, FoundReference, Option<String>)>,
+    pub problems: Vec<(Position, String)>,
 }
 
 /// Every marker syntax kg reads, one line each; a syntax is one file beside this one.
-pub static SYNTAXES: &[&dyn MarkerSyntax] = &[&NATIVE, &SPEC_IDS, &TRACEY, &OFT, &STRICTDOC];
+pub static SYNTAXES: &[&dyn MarkerSyntax] =
+    &[&NATIVE, &SPEC_IDS, &TRACEY, &OFT, &STRICTDOC, &DUVET];
 
 /// All of [`SYNTAXES`] at once: what the parsers scan comments and prose with.
 pub struct AllSyntaxes;
@@ -92,6 +140,16 @@ impl MarkerSyntax for AllSyntaxes {
 
     fn problems(&self, line: &str) -> Vec<(usize, String)> {
         SYNTAXES.iter().flat_map(|s| s.problems(line)).collect()
+    }
+
+    fn scan_file(&self, text: &str) -> FileScan {
+        let mut all = FileScan::default();
+        for syntax in SYNTAXES {
+            let scan = syntax.scan_file(text);
+            all.references.extend(scan.references);
+            all.problems.extend(scan.problems);
+        }
+        all
     }
 }
 

@@ -3,6 +3,7 @@
 //! (`config::FileRules::spec_format`); `kg.toml` turns formats off or moves their files under
 //! `[formats]`, and `files.specs` replaces the claims of all formats together.
 
+pub mod duvet;
 pub mod kiro;
 mod markdown;
 pub mod oft;
@@ -80,6 +81,19 @@ pub const FORMATS: &[SpecFormat] = &[
         name: "strictdoc",
         paths: &["**/*.sdoc"],
         parse: strictdoc::parse,
+        sniff: None,
+    },
+    // The specs duvet cites, where repositories keep them (in-tree Markdown, downloaded RFCs).
+    SpecFormat {
+        name: "duvet",
+        paths: &[
+            "**/specification/**/*.md",
+            ".duvet/specifications/**/*.txt",
+            ".duvet/specifications/**/*.md",
+            "compliance/specs/**/*.txt",
+            "specs/**/*.txt",
+        ],
+        parse: duvet::parse,
         sniff: None,
     },
     // Its specs are Markdown and AsciiDoc documents that declare items (`req~name~1`).

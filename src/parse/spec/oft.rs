@@ -303,6 +303,7 @@ impl Spec {
                 by_title: false,
                 tool: Tool::Oft,
                 artifact: Some(item.artifact.clone()),
+                quote: None,
             });
         }
     }

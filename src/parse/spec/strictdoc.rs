@@ -249,6 +249,7 @@ fn close_node(
             by_title: false,
             tool: Tool::StrictDoc,
             artifact: Some(kind.clone()),
+            quote: None,
         });
     }
 }

@@ -325,21 +325,36 @@ fn a_duvet_project_is_traced_by_its_citations_and_stale_quotes() {
     let index = fixture.kg(&["index"]);
     assert_eq!(index.code, 0, "{}", index.stderr);
     // The Markdown spec and the downloaded RFC: their sections with requirements.
-    assert!(index.stderr.contains("2 features, 4 items"), "{}", index.stderr);
+    assert!(
+        index.stderr.contains("2 features, 4 items"),
+        "{}",
+        index.stderr
+    );
     for warning in [
         "src/decrypt.rs:26:1: warning: a duvet quote with no citation above it",
         "src/decrypt.rs:28:5: warning: the duvet citation `specification/client/decrypt-item.md` names no section",
     ] {
-        assert!(index.stderr.contains(warning), "{warning}\n{}", index.stderr);
+        assert!(
+            index.stderr.contains(warning),
+            "{warning}\n{}",
+            index.stderr
+        );
     }
     insta::assert_snapshot!("duvet_trace", fixture.kg(&["trace"]).ok());
     // The quote of the output section says "sent"; the spec now says "written".
-    let stale = fixture.kg(&["query", "--format", "csv", "stale-quotes"]).ok();
+    let stale = fixture
+        .kg(&["query", "--format", "csv", "stale-quotes"])
+        .ok();
     assert_eq!(
         stale.replace("\r\n", "\n"),
         "item,quote,location\nspecification.client.decrypt-item/output,\"The operation MUST return the decrypted item, with every attribute as it was sent.\",src/decrypt.rs:9\n"
     );
-    let gate = fixture.kg(&["trace", "--check", "--fail-on-stale", "specification.client.decrypt-item/output"]);
+    let gate = fixture.kg(&[
+        "trace",
+        "--check",
+        "--fail-on-stale",
+        "specification.client.decrypt-item/output",
+    ]);
     assert_eq!(gate.code, 1, "{}", gate.stderr);
     assert!(
         gate.stderr.contains("src/decrypt.rs:9: error: the quote of specification.client.decrypt-item/output is no longer in its section of the spec"),

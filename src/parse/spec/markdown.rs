@@ -177,19 +177,6 @@ pub(super) fn outside_fences<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_documents_feature_is_its_path() {
-        assert_eq!(path_feature("doc/spec/design.md"), "doc.spec.design");
-        assert_eq!(path_feature("up-l1/README.adoc"), "up-l1.README");
-        assert_eq!(path_feature("README.md"), "README");
-        assert_eq!(path_feature("v1.2/.hidden"), "v1.2..hidden");
-    }
-}
-
 /// `text` read by `parse` as the file at `path`, for tests.
 #[cfg(test)]
 pub(super) fn read_as(parse: fn(&str, &mut FileFacts), path: &str, text: &str) -> FileFacts {
@@ -217,4 +204,17 @@ pub(super) fn diagnostic_lines(facts: &FileFacts) -> Vec<String> {
         .iter()
         .map(|d| format!("{}: {}", d.position.map_or(0, |p| p.line), d.message))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_documents_feature_is_its_path() {
+        assert_eq!(path_feature("doc/spec/design.md"), "doc.spec.design");
+        assert_eq!(path_feature("up-l1/README.adoc"), "up-l1.README");
+        assert_eq!(path_feature("README.md"), "README");
+        assert_eq!(path_feature("v1.2/.hidden"), "v1.2..hidden");
+    }
 }

@@ -97,7 +97,7 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
     let Some(comments) = comment_syntax(&facts.path) else {
         return;
     };
-    refs::add_file_references(syntax, text, facts, |_, _| Anchor::File);
+    refs::add_file_references(syntax, text, facts, |_| true, |_, _| Anchor::File);
     let mut in_block = false;
     for (n, line) in text.lines().enumerate() {
         for (start, comment) in comment_parts(line, comments, &mut in_block) {

@@ -325,12 +325,18 @@ impl<'q> CodeParser<'q> {
             });
         }
 
+        // References written across comment lines (duvet's) count only in comments (a string
+        // that holds one is an example), and attach to the innermost definition holding their
+        // line, else to the file.
+        let comment_lines: std::collections::HashSet<u32> = comments
+            .iter()
+            .flat_map(|c| c.start_position().row as u32 + 1..=c.end_position().row as u32 + 1)
+            .collect();
         for comment in comments {
             attach_comment(comment, source, language, syntax, facts);
         }
-        // References written across comment lines (duvet's) attach to the innermost definition
-        // holding their line, else to the file.
-        refs::add_file_references(syntax, text, facts, |facts, line| {
+        let in_comment = |line: u32| comment_lines.contains(&line);
+        refs::add_file_references(syntax, text, facts, in_comment, |facts, line| {
             facts
                 .definitions
                 .iter()

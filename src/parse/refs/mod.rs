@@ -78,19 +78,25 @@ pub trait MarkerSyntax: Sync {
 }
 
 /// Adds to `facts` the references `syntax` finds across the lines of `text`
-/// ([`MarkerSyntax::scan_file`]), each attached where `anchor` says for its line, and the
-/// problems found as warnings.
+/// ([`MarkerSyntax::scan_file`]) on the lines `keep` keeps (a code file's comments), each
+/// attached where `anchor` says for its line, and the problems found as warnings.
 pub fn add_file_references(
     syntax: &dyn MarkerSyntax,
     text: &str,
     facts: &mut FileFacts,
+    keep: impl Fn(u32) -> bool,
     anchor: impl Fn(&FileFacts, u32) -> Anchor,
 ) {
     let scan = syntax.scan_file(text);
     for (position, message) in scan.problems {
-        facts.diagnostic(Severity::Warning, Some(position), message);
+        if keep(position.line) {
+            facts.diagnostic(Severity::Warning, Some(position), message);
+        }
     }
     for (position, found, quote) in scan.references {
+        if !keep(position.line) {
+            continue;
+        }
         let anchor = anchor(facts, position.line);
         facts.references.push(Reference {
             target: found.target,

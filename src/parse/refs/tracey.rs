@@ -2,8 +2,9 @@
 //! verifies it, and a bare `r[id]` implements it (as tracey reads it); a version (`r[impl
 //! id+2]`) stays on the id, for [`version`] to tell. The ids are local: they name no feature, and resolve to the tracey spec
 //! set that defines them. Other prefixes (`parser[impl entry.key-equality]`) read the same way.
-//! `depends` and `related` tags link nothing (they say how requirements relate, not what covers
-//! them).
+//! `depends` and `related` tags say the code depends on, or relates to, the requirement: they
+//! cover it in their own way (`Relation::Covers`, the verb as the artifact), which neither
+//! implements nor verifies it.
 
 // implements: index/tracey
 
@@ -61,25 +62,28 @@ impl MarkerSyntax for TraceyTags {
             let (Some(inner), open) = (inner, start + prefix.len()) else {
                 continue;
             };
-            let (relation, id, offset) = match inner.split_once(' ') {
-                Some(("impl", id)) => (Some(Relation::Implements), id, open + 6),
-                Some(("verify", id)) => (Some(Relation::Verifies), id, open + 8),
-                Some(("depends" | "related", _)) => (None, "", 0),
+            let (relation, id, offset, artifact) = match inner.split_once(' ') {
+                Some(("impl", id)) => (Relation::Implements, id, open + 6, None),
+                Some(("verify", id)) => (Relation::Verifies, id, open + 8, None),
+                // The code depends on, or relates to, the requirement: kept as that.
+                Some((verb @ ("depends" | "related"), id)) => {
+                    (Relation::Covers, id, open + verb.len() + 2, Some(verb))
+                }
                 Some(_) => continue,
                 // A bare id is an implementation only with tracey's own prefix.
-                None if prefix == "r" => (Some(Relation::Implements), inner, open + 1),
+                None if prefix == "r" => (Relation::Implements, inner, open + 1, None),
                 None => continue,
             };
             let written = id.trim();
             let (id, _) = version(written);
-            if let (Some(relation), true) = (relation, crate::parse::spec::tracey::is_id(id)) {
+            if crate::parse::spec::tracey::is_id(id) {
                 found.push(FoundReference {
                     relation,
                     target: written.to_owned(),
                     offset,
                     local: true,
                     tool: Tool::Tracey,
-                    artifact: None,
+                    artifact: artifact.map(str::to_owned),
                     whole_file: false,
                 });
             }
@@ -155,7 +159,10 @@ mod tests {
         );
         assert_eq!(
             tags("// r[transport.memory], r[depends link]"),
-            vec![(Relation::Implements, "transport.memory".to_owned(), 5)]
+            vec![
+                (Relation::Implements, "transport.memory".to_owned(), 5),
+                (Relation::Covers, "link".to_owned(), 34)
+            ]
         );
         // Not tags: a space before the bracket, no prefix, an unknown verb, a capital prefix.
         for line in [

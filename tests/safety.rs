@@ -216,3 +216,94 @@ fn concurrent_runs_and_queries_do_not_corrupt_the_store() {
     let now = export(&fixture, "main");
     assert!(now == second && now != first);
 }
+
+/// The number of commits the index holds, as a reader asks it.
+const COMMITS: &str = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kg:Commit }";
+
+// verifies: history/safety
+#[test]
+fn readers_never_see_a_store_being_written() {
+    let fixture = Fixture::empty();
+    fixture.write("specs/f.yaml", "feature: f\nacceptance:\n  - \"It works.\"\n");
+    fixture.write("src/m0.rs", "// implements: f/AC-1\npub fn m0() {}\n");
+    fixture.commit_all("Start", 0);
+    run(&fixture, "main", &["--quiet", "index"]);
+    let store = kg::store::StoreDir::new(fixture.scratch.join("main"));
+    // A reader that keeps one store open across all the writer's runs (as `kg mcp` will).
+    let held = store.open_read().unwrap().unwrap();
+    let count = |rows: kg::store::Rows| -> u64 {
+        rows.first()
+            .and_then(|row| kg::store::cell(&row[0]))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let first = count(held.select(COMMITS, "commits").unwrap());
+    assert_eq!(first, 1);
+    // Readers in a loop, in processes of their own, while the writer indexes commit after
+    // commit: each answer a complete index, and never fewer commits than the one before.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = stop.clone();
+            let root = fixture.root.clone();
+            let scratch = fixture.scratch.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let deadline = Instant::now() + Duration::from_secs(240);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                    let output = Command::new(env!("CARGO_BIN_EXE_kg"))
+                        .arg("--store")
+                        .arg(scratch.join("main"))
+                        .args(["query", "--no-refresh", "--format", "csv", COMMITS])
+                        .current_dir(&root)
+                        .env("GIT_CONFIG_NOSYSTEM", "1")
+                        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                        .output()
+                        .unwrap();
+                    assert!(
+                        output.status.success(),
+                        "a reader failed while the index was written: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                    let n: u64 = text.lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap();
+                    if let Some(last) = seen.last() {
+                        assert!(n >= *last, "the commit count went down: {seen:?} then {n}");
+                    }
+                    seen.push(n);
+                }
+                seen
+            })
+        })
+        .collect();
+    for n in 1..=15u32 {
+        fixture.write(
+            &format!("src/m{n}.rs"),
+            format!("// implements: f/AC-1\npub fn m{n}() {{ crate::m0::m0() }}\n"),
+        );
+        fixture.commit_all(&format!("Add m{n}"), n);
+        run(&fixture, "main", &["--quiet", "index"]);
+        // The held store answers as it did: nobody writes it.
+        assert_eq!(count(held.select(COMMITS, "commits").unwrap()), first);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answers = 0;
+    for reader in readers {
+        let seen = reader.join().unwrap();
+        answers += seen.len();
+    }
+    assert!(answers > 0);
+    assert_eq!(count(held.select(COMMITS, "commits").unwrap()), first);
+    drop(held);
+    // Once nobody holds them, the replaced stores go with the next run.
+    fixture.write("src/last.rs", "pub fn last() {}\n");
+    fixture.commit_all("Last", 16);
+    run(&fixture, "main", &["--quiet", "index"]);
+    let stores = std::fs::read_dir(fixture.scratch.join("main"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("store-"))
+        .count();
+    assert_eq!(stores, 1);
+    let now = run(&fixture, "main", &["query", "--no-refresh", "--format", "csv", COMMITS]);
+    assert_eq!(now.lines().nth(1), Some("17"));
+}

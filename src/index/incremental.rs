@@ -20,7 +20,7 @@ pub(super) fn incremental(
         return Ok(None);
     }
     let stage = stages.start("open store", "stores", None);
-    let Some(target) = store.open_write(lock)? else {
+    let Some(target) = store.checkpoint(lock)? else {
         return Ok(None);
     };
     stage.finish(1);
@@ -242,13 +242,12 @@ pub(super) fn incremental(
     update.commit()?;
     stage.finish(written + global_quads);
     let stage = stages.start("close store", "stores", None);
-    drop(target);
-    stage.finish(1);
     let base = snapshot.iris.repository();
-    store.record_state(
-        lock,
+    store.make_current(
+        target,
         &IndexState::new(&snapshot.head.to_string(), base.as_str()),
     )?;
+    stage.finish(1);
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
     let mut summary = Summary {
         commit: snapshot.head.to_string(),

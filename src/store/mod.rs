@@ -2,12 +2,17 @@
 //! whole, reading its state, and running queries and dumps against it.
 //!
 //! Layout of the store directory (by default `<git dir>/kg`):
-//! - `store-<pid>-<nanos>/`: a RocksDB store, one per full build;
+//! - `store-<pid>-<nanos>/`: a RocksDB store, one per run that wrote the index, with
+//!   `kg-readers` in it, the file its readers hold a shared lock on;
 //! - `current`: the name of the store that is in use, replaced atomically (write, then rename);
 //! - `lock`: held by the process that is writing, with its pid inside.
 //!
-//! A full build goes through the bulk loader into a new directory and only then becomes
-//! `current`, so an interrupted build leaves the previous index usable.
+//! A store is written only before it becomes `current`, never after: a full build goes through
+//! the bulk loader into a new directory, and an incremental run into a copy of the current store
+//! (hard links to its immutable table files, copies of the rest, [`StoreDir::checkpoint`]).
+//! Readers open whatever `current` names and hold `kg-readers` while they read, so no process
+//! ever opens a store that another may be writing, and an interrupted run leaves the previous
+//! index usable. A store that is no longer current is removed once no reader holds it.
 
 // implements: index/store
 
@@ -86,11 +91,19 @@ pub struct WriteLock {
     _file: File,
 }
 
-/// A store opened for reading.
+/// A store opened for reading, with the shared lock that keeps writers from removing it.
 pub struct ReadStore {
     store: Store,
     path: PathBuf,
+    _reading: File,
 }
+
+/// The file in a store's directory that its readers hold a shared lock on.
+const READERS_FILE: &str = "kg-readers";
+
+/// How many times a reader looks for the current store again when a writer replaced the one it
+/// found before it could hold it.
+const OPEN_TRIES: usize = 20;
 
 impl StoreDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -157,18 +170,6 @@ impl StoreDir {
         fs::rename(&temporary, &pointer).map_err(io_error(&pointer))
     }
 
-    /// Records the state the current store was just brought to.
-    pub fn record_state(&self, _lock: &WriteLock, state: &IndexState) -> Result<(), StoreError> {
-        let Some(path) = self.current()? else {
-            return Ok(());
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.write_pointer(&name, state)
-    }
-
     // implements: history/safety
     /// Takes the write lock, waiting for another kg process that holds it (and saying so on
     /// stderr through `on_wait`).
@@ -210,21 +211,44 @@ impl StoreDir {
     /// Creates an empty store in a new directory; it becomes current only through
     /// [`StoreDir::make_current`].
     pub fn create(&self, _lock: &WriteLock) -> Result<WriteStore, StoreError> {
+        WriteStore::open(self.new_store_path())
+    }
+
+    /// A new store's directory, named by this process and the time.
+    fn new_store_path(&self) -> PathBuf {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let path = self
-            .root
-            .join(format!("store-{}-{nanos}", std::process::id()));
-        WriteStore::open(path)
+        self.root
+            .join(format!("store-{}-{nanos}", std::process::id()))
     }
 
-    /// Opens the current store for writing.
-    pub fn open_write(&self, _lock: &WriteLock) -> Result<Option<WriteStore>, StoreError> {
-        match self.current()? {
-            Some(path) => WriteStore::open(path).map(Some),
-            None => Ok(None),
+    // implements: history/safety
+    /// A copy of the current store in a new directory, opened for writing; it becomes current
+    /// only through [`StoreDir::make_current`], and the current store is never written. RocksDB's
+    /// table files never change once written, so they are hard links (a copy where the file
+    /// system has none); its manifest, write-ahead log and options change, so they are copied.
+    /// kg's own files (the readers' lock, the trace cache) stay behind.
+    pub fn checkpoint(&self, _lock: &WriteLock) -> Result<Option<WriteStore>, StoreError> {
+        let Some(current) = self.current()? else {
+            return Ok(None);
+        };
+        let target = self.new_store_path();
+        fs::create_dir_all(&target).map_err(io_error(&target))?;
+        for entry in fs::read_dir(&current).map_err(io_error(&current))? {
+            let entry = entry.map_err(io_error(&current))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("kg-") || name == "LOCK" || !entry.path().is_file() {
+                continue;
+            }
+            let to = target.join(&*name);
+            let immutable = name.ends_with(".sst") || name.ends_with(".blob");
+            if !(immutable && fs::hard_link(entry.path(), &to).is_ok()) {
+                fs::copy(entry.path(), &to).map_err(io_error(&to))?;
+            }
         }
+        WriteStore::open(target).map(Some)
     }
 
     /// Makes `store`, written up to `state`, the current one and removes the stores it replaces.
@@ -241,16 +265,39 @@ impl StoreDir {
         self.remove_stale_stores()
     }
 
-    /// Removes every store but the current one: replaced ones, and ones a killed build left
-    /// half-written. Only called under the write lock, so no other process is building one. A
-    /// reader that still has a removed store open keeps its files until it closes them.
+    /// Removes every store but the current one that no reader holds: replaced ones, and ones a
+    /// killed run left half-written. Only called under the write lock, so no other process is
+    /// writing one. A store is first renamed out of the way (`trash-*`), so that a reader never
+    /// finds it half removed; one a reader still holds is removed by a later run.
     fn remove_stale_stores(&self) -> Result<(), StoreError> {
         let current = self.current()?;
-        if let Ok(entries) = fs::read_dir(&self.root) {
-            for entry in entries.flatten() {
-                let is_store = entry.file_name().to_string_lossy().starts_with("store-");
-                if is_store && current.as_deref() != Some(entry.path().as_path()) {
-                    let _ = fs::remove_dir_all(entry.path());
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with("trash-") {
+                let _ = fs::remove_dir_all(&path);
+                continue;
+            }
+            if !name.starts_with("store-") || current.as_deref() == Some(path.as_path()) {
+                continue;
+            }
+            let Ok(readers) = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path.join(READERS_FILE))
+            else {
+                continue;
+            };
+            // Held exclusively while it is renamed: no reader can take it meanwhile.
+            if readers.try_lock().is_ok() {
+                let trash = self.root.join(format!("trash-{name}"));
+                if fs::rename(&path, &trash).is_ok() {
+                    drop(readers);
+                    let _ = fs::remove_dir_all(&trash);
                 }
             }
         }
@@ -264,20 +311,49 @@ impl StoreDir {
             .join(format!("{}-{INDEX_FORMAT}", env!("CARGO_PKG_VERSION")))
     }
 
-    /// Opens the current store for reading, if there is one.
+    // implements: history/safety
+    /// Opens the current store for reading, if there is one, and holds it (a shared lock on its
+    /// `kg-readers`) until the returned store is dropped, so that no writer removes it
+    /// meanwhile. Nobody writes a current store, so reading it is safe for as long as it is held.
     pub fn open_read(&self) -> Result<Option<ReadStore>, StoreError> {
-        let Some(path) = self.current()? else {
-            return Ok(None);
-        };
-        match Store::open_read_only(&path) {
-            Ok(store) => Ok(Some(ReadStore { store, path })),
-            // A writer may have replaced and removed this store since `current` was read.
-            Err(_) if self.current()?.is_some_and(|now| now != path) => self.open_read(),
-            Err(e) => Err(StoreError::Storage {
-                path,
-                message: e.to_string(),
-            }),
+        for _ in 0..OPEN_TRIES {
+            let Some(path) = self.current()? else {
+                return Ok(None);
+            };
+            // A writer may have replaced and removed the store since `current` was read: then
+            // its directory is gone (or renamed away while its lock was held), and `current`
+            // names another.
+            let lock_path = path.join(READERS_FILE);
+            let Ok(reading) = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock_path)
+            else {
+                continue;
+            };
+            reading.lock_shared().map_err(io_error(&lock_path))?;
+            if !lock_path.exists() {
+                continue;
+            }
+            return match Store::open_read_only(&path) {
+                Ok(store) => Ok(Some(ReadStore {
+                    store,
+                    path,
+                    _reading: reading,
+                })),
+                Err(e) => Err(StoreError::Storage {
+                    path,
+                    message: e.to_string(),
+                }),
+            };
         }
+        Err(StoreError::Storage {
+            path: self.root.clone(),
+            message: format!(
+                "the current store was replaced {OPEN_TRIES} times while kg tried to open it"
+            ),
+        })
     }
 
     /// The state of the current index as last recorded, if there is one. Reads no store.

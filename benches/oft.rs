@@ -73,9 +73,18 @@ fn main() {
         .collect();
     let check = support::kg_in(
         &repo.root,
-        &["--store", store.to_str().expect("utf-8"), "trace", "--check"],
+        &[
+            "--store",
+            store.to_str().expect("utf-8"),
+            "trace",
+            "--check",
+        ],
     );
-    assert_eq!(check.code, 0, "every requirement is covered: {}", check.stderr);
+    assert_eq!(
+        check.code, 0,
+        "every requirement is covered: {}",
+        check.stderr
+    );
     let trace: Vec<f64> = (0..runs)
         .map(|_| common::time_kg(&repo, &["trace", "--format", "json"]))
         .collect();
@@ -96,7 +105,9 @@ fn main() {
         list(&cold)
     );
     let Ok(oft) = std::env::var("KG_BENCH_OFT") else {
-        println!("(set KG_BENCH_OFT to an OpenFastTrace command line to time its trace of the same tree)");
+        println!(
+            "(set KG_BENCH_OFT to an OpenFastTrace command line to time its trace of the same tree)"
+        );
         return;
     };
     let words: Vec<&str> = oft.split_whitespace().collect();

@@ -224,7 +224,10 @@ const COMMITS: &str = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kg:Commit 
 #[test]
 fn readers_never_see_a_store_being_written() {
     let fixture = Fixture::empty();
-    fixture.write("specs/f.yaml", "feature: f\nacceptance:\n  - \"It works.\"\n");
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance:\n  - \"It works.\"\n",
+    );
     fixture.write("src/m0.rs", "// implements: f/AC-1\npub fn m0() {}\n");
     fixture.commit_all("Start", 0);
     run(&fixture, "main", &["--quiet", "index"]);
@@ -250,7 +253,8 @@ fn readers_never_see_a_store_being_written() {
             std::thread::spawn(move || {
                 let mut seen = Vec::new();
                 let deadline = Instant::now() + Duration::from_secs(240);
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline
+                {
                     let output = Command::new(env!("CARGO_BIN_EXE_kg"))
                         .arg("--store")
                         .arg(scratch.join("main"))
@@ -266,7 +270,11 @@ fn readers_never_see_a_store_being_written() {
                         String::from_utf8_lossy(&output.stderr)
                     );
                     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-                    let n: u64 = text.lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap();
+                    let n: u64 = text
+                        .lines()
+                        .nth(1)
+                        .and_then(|l| l.trim().parse().ok())
+                        .unwrap();
                     if let Some(last) = seen.last() {
                         assert!(n >= *last, "the commit count went down: {seen:?} then {n}");
                     }
@@ -301,9 +309,53 @@ fn readers_never_see_a_store_being_written() {
     run(&fixture, "main", &["--quiet", "index"]);
     let stores = std::fs::read_dir(fixture.scratch.join("main"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("store-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("store-")
+        })
         .count();
     assert_eq!(stores, 1);
-    let now = run(&fixture, "main", &["query", "--no-refresh", "--format", "csv", COMMITS]);
+    let now = run(
+        &fixture,
+        "main",
+        &["query", "--no-refresh", "--format", "csv", COMMITS],
+    );
     assert_eq!(now.lines().nth(1), Some("17"));
+}
+
+// verifies: history/safety
+#[test]
+fn a_store_of_another_format_is_rebuilt_saying_so_once() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance:\n  - \"It works.\"\n",
+    );
+    fixture.commit_all("Start", 0);
+    run(&fixture, "main", &["--quiet", "index"]);
+    // The pointer records the format the store was written in: make it an older one.
+    let pointer = fixture.scratch.join("main/current");
+    let text = std::fs::read_to_string(&pointer).unwrap();
+    let format = text
+        .lines()
+        .find(|l| l.starts_with("format "))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&pointer, text.replace(&format, "format 1")).unwrap();
+    let output = kg(&fixture, "main", &["index"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("in index format 1; rebuilding it for kg"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("indexed "), "a full build: {stderr}");
+    let again = kg(&fixture, "main", &["index", "--force"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!stderr.contains("rebuilding it"), "{stderr}");
 }

@@ -60,6 +60,9 @@ pub struct Summary {
     pub commit: String,
     /// The commit the index was brought forward from, for an incremental run.
     pub from: Option<String>,
+    /// Why a store that was there was rebuilt rather than brought forward, when it was written
+    /// by another kg version or in another index format.
+    pub rebuilt: Option<String>,
     /// Commits added to the history graph.
     pub commits: usize,
     /// True when the history stops at a shallow clone's boundary.
@@ -168,12 +171,24 @@ pub fn ensure_index(
         return Ok(Outcome::UpToDate(state));
     }
     let started = Instant::now();
-    let previous = if force {
+    let recorded = store.state()?;
+    // An index another kg wrote is rebuilt, and the summary says so (once: the next run finds
+    // this version's).
+    let rebuilt = recorded
+        .as_ref()
+        .filter(|s| s.format != INDEX_FORMAT || s.tool_version != env!("CARGO_PKG_VERSION"))
+        .map(|s| {
+            format!(
+                "the index was written by kg {} in index format {}; rebuilding it for kg {} (format {INDEX_FORMAT})",
+                s.tool_version,
+                s.format,
+                env!("CARGO_PKG_VERSION")
+            )
+        });
+    let previous = if force || rebuilt.is_some() {
         None
     } else {
-        store
-            .state()?
-            .filter(|s| s.format == INDEX_FORMAT && s.tool_version == env!("CARGO_PKG_VERSION"))
+        recorded
     };
     let stages = Stages::new(show_progress);
     let stage = stages.start("read tree", "files", None);
@@ -193,6 +208,7 @@ pub fn ensure_index(
     stage.finish(saved as u64);
     summary.stages = stages.times();
     summary.elapsed = started.elapsed();
+    summary.rebuilt = rebuilt;
     Ok(Outcome::Indexed(summary))
 }
 

@@ -10,6 +10,9 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
     if quiet {
         return Ok(());
     }
+    if let Some(why) = &summary.rebuilt {
+        writeln!(out, "{why}")?;
+    }
     let files: Vec<String> = summary
         .files
         .iter()

@@ -359,3 +359,80 @@ fn a_store_of_another_format_is_rebuilt_saying_so_once() {
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(!stderr.contains("rebuilding it"), "{stderr}");
 }
+
+// verifies: index/bad-input
+#[test]
+fn nothing_the_repository_names_runs() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance:\n  - \"It works.\"\n",
+    );
+    fixture.write("src/lib.rs", "// implements: f/AC-1\npub fn f() {}\n");
+    fixture.write("src/other.rs", "pub fn other() {}\n");
+    fixture.commit_all("Start", 0);
+    // Every command a repository's configuration can name, each leaving a file if it runs.
+    let ran = fixture.scratch.join("ran");
+    std::fs::create_dir_all(&ran).unwrap();
+    let leave = |name: &str| format!("touch {}", ran.join(name).display());
+    let hooks = fixture.scratch.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for hook in [
+        "pre-commit",
+        "post-checkout",
+        "post-index-change",
+        "reference-transaction",
+        "fsmonitor-watchman",
+    ] {
+        let path = hooks.join(hook);
+        std::fs::write(&path, format!("#!/bin/sh\n{}\n", leave(hook))).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for (key, value) in [
+        ("filter.evil.clean", leave("clean")),
+        ("filter.evil.smudge", leave("smudge")),
+        ("filter.evil.process", leave("process")),
+        ("filter.evil.required", "true".to_owned()),
+        ("diff.evil.textconv", leave("textconv")),
+        ("core.fsmonitor", leave("fsmonitor")),
+        ("core.hooksPath", hooks.display().to_string()),
+    ] {
+        support::git(&fixture.root, &["config", key, &value]);
+    }
+    fixture.write(".gitattributes", "* filter=evil diff=evil\n");
+    // A change in the work tree, and a file whose stat changed but not its bytes: both make a
+    // status look at contents, where a clean filter would run.
+    fixture.write(
+        "src/lib.rs",
+        "// implements: f/AC-1\npub fn f() { g() }\nfn g() {}\n",
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    fixture.write("src/other.rs", "pub fn other() {}\n");
+    for args in [
+        &["index"][..],
+        &["trace"],
+        &["impact"],
+        &["impact", "--staged"],
+        &["impact", "HEAD"],
+        &["query", "features"],
+    ] {
+        let output = kg(&fixture, "main", args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "kg {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let left: Vec<String> = std::fs::read_dir(&ran)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "kg ran what the repository names: {left:?}"
+    );
+    // The work-tree change is seen, compared byte for byte.
+    let impact = run(&fixture, "main", &["impact", "--format", "json"]);
+    assert!(impact.contains("f/AC-1"), "{impact}");
+}

@@ -87,13 +87,31 @@ impl Repo {
         Ok(out)
     }
 
+    // implements: index/bad-input
     /// Uncommitted changes against HEAD: staged ones, files the work tree changed or deleted,
     /// and untracked files that are not ignored; new content comes from the work tree. This
-    /// and [`BlobReader::read_pending`] are the only reads of the work tree.
+    /// and [`BlobReader::read_pending`] are the only reads of the work tree. The work tree is
+    /// compared byte for byte: the filters the configuration names (`filter.<name>.clean`, as
+    /// `.gitattributes` applies them) are left out, so no command of the repository's runs.
     pub fn worktree_changes(&self) -> Result<Vec<PendingChange>, GitError> {
         use gix::status::index_worktree::Item;
         use gix::status::plumbing::index_as_worktree::{Change, EntryStatus};
-        let repo = self.local();
+        let mut repo = self.local();
+        {
+            let mut config = repo.config_snapshot_mut();
+            let filters: Vec<_> = config
+                .sections_and_ids_by_name("filter")
+                .into_iter()
+                .flatten()
+                .map(|(_, id)| id)
+                .collect();
+            for id in filters {
+                config.remove_section_by_id(id);
+            }
+            config.commit().map_err(|e| {
+                GitError::Head(format!("cannot read the repository's configuration: {e}"))
+            })?;
+        }
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
             return Err(GitError::Head(
                 "a bare repository has no work tree: give a revision range or --diff".to_owned(),

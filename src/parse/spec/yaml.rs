@@ -17,6 +17,16 @@ use crate::facts::{Dependency, Feature, FileFacts, ItemKind, Position, Severity,
 
 /// Parses `text` as a spec file and adds its features and diagnostics to `facts`.
 pub fn parse_spec(text: &str, facts: &mut FileFacts) {
+    // Deep nesting costs the YAML readers time that grows faster than the file: refuse it
+    // before they start.
+    if let Some(line) = too_deep(text) {
+        facts.diagnostic(
+            Severity::Error,
+            Some(Position { line, column: 1 }),
+            format!("YAML nested deeper than {MAX_DEPTH} levels here; the file was not read"),
+        );
+        return;
+    }
     let layout = Layout::read(text);
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let node = layout.documents.get(index);
@@ -35,6 +45,62 @@ pub fn parse_spec(text: &str, facts: &mut FileFacts) {
         };
         read_document(&value, node, facts);
     }
+}
+
+/// The deepest nesting of flow collections (`[`, `{`) a spec may have: serde_yaml's own limit.
+const MAX_DEPTH: usize = 128;
+
+// implements: index/bad-input
+/// The line where `text`'s flow collections (`[ ... ]`, `{ ... }`, outside quoted scalars and
+/// comments) first nest deeper than [`MAX_DEPTH`], if they do: one pass, linear in the text.
+fn too_deep(text: &str) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            comment = false;
+            previous = c;
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        match quote {
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => {
+                // `''` inside a single-quoted scalar is a quote, not its end.
+                if q == '\'' && chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some(_) => {}
+            None => match c {
+                '#' if previous.is_whitespace() => comment = true,
+                '"' | '\'' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                    quote = Some(c);
+                }
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(line);
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+    None
 }
 
 /// serde_yaml appends " at line L column C" to its messages; kg prints positions itself.
@@ -495,6 +561,33 @@ mod tests {
         let mut facts = FileFacts::new("specs/x.yaml", FileKind::Spec, "0", text.len() as u64);
         parse_spec(text, &mut facts);
         facts
+    }
+
+    // verifies: index/bad-input
+    #[test]
+    fn deep_nesting_is_refused_before_the_yaml_readers_start() {
+        // 200,000 levels took the YAML readers minutes; refused at once, at its line.
+        let deep = format!(
+            "feature: x\nacceptance:\n  - {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        let started = std::time::Instant::now();
+        let facts = parse(&deep);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(facts.features.is_empty());
+        let d = &facts.diagnostics[0];
+        assert_eq!(d.position.map(|p| p.line), Some(3));
+        assert!(
+            d.message.contains("nested deeper than 128 levels"),
+            "{}",
+            d.message
+        );
+        // Brackets in quoted scalars and comments are text; shallow nesting reads as before.
+        let fine = "feature: x  # [[[[\nacceptance:\n  - \"[[[[[[\"\n  - '{{{{ it''s'\n  - [a, [b, {c: d}]]\n";
+        assert!(too_deep(&"[[[[".repeat(40)).is_some());
+        assert_eq!(too_deep(fine), None);
+        assert_eq!(parse(fine).features.len(), 1);
     }
 
     const SEED: &str = r#"feature: imageUpload

@@ -345,6 +345,10 @@ fn a_store_of_another_format_is_rebuilt_saying_so_once() {
         .unwrap()
         .to_owned();
     std::fs::write(&pointer, text.replace(&format, "format 1")).unwrap();
+    // That version's facts cache is never read again: it goes.
+    let old_cache = fixture.scratch.join("main/facts/0.0.1-1");
+    std::fs::create_dir_all(&old_cache).unwrap();
+    std::fs::write(old_cache.join("1.pack"), "old facts").unwrap();
     let output = kg(&fixture, "main", &["index"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -353,6 +357,11 @@ fn a_store_of_another_format_is_rebuilt_saying_so_once() {
         "{stderr}"
     );
     assert!(stderr.contains("indexed "), "a full build: {stderr}");
+    assert!(!old_cache.exists());
+    let caches = std::fs::read_dir(fixture.scratch.join("main/facts"))
+        .unwrap()
+        .count();
+    assert_eq!(caches, 1);
     let again = kg(&fixture, "main", &["index", "--force"])
         .output()
         .unwrap();

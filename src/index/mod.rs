@@ -194,6 +194,7 @@ pub fn ensure_index(
     let stage = stages.start("read tree", "files", None);
     let snapshot = Snapshot::read(repo, head)?;
     stage.finish(snapshot.selected.len() as u64);
+    store.remove_stale_caches(&lock);
     let cache = FactsCache::open(&store.facts_cache());
     let updated = match previous {
         Some(state) => incremental(repo, store, &lock, &snapshot, &cache, &state, &stages)?,

@@ -311,6 +311,20 @@ impl StoreDir {
             .join(format!("{}-{INDEX_FORMAT}", env!("CARGO_PKG_VERSION")))
     }
 
+    /// Removes the facts caches of other kg versions and index formats, which this one never
+    /// reads. Only called under the write lock.
+    pub fn remove_stale_caches(&self, _lock: &WriteLock) {
+        let ours = self.facts_cache();
+        let Ok(entries) = fs::read_dir(self.root.join("facts")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.path() != ours {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     // implements: history/safety
     /// Opens the current store for reading, if there is one, and holds it (a shared lock on its
     /// `kg-readers`) until the returned store is dropped, so that no writer removes it

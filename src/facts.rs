@@ -305,7 +305,7 @@ pub enum Tool {
     Tracey,
     /// OpenFastTrace's `[impl->dsn~name~1]` and `Covers:`, naming OpenFastTrace's spec items.
     Oft,
-    /// StrictDoc's `@relation(UID, scope=...)`, naming the nodes of `.sdoc` documents.
+    /// StrictDoc's `@relation(UID, scope=file)`, naming the nodes of `.sdoc` documents.
     StrictDoc,
     /// duvet's `//= spec#section` annotations, naming the sections of specs in the repository.
     Duvet,

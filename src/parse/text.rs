@@ -69,6 +69,7 @@ pub const COMMENTS: &[(&str, CommentSyntax)] = &[
     ("yaml", HASH),
     ("yml", HASH),
     ("toml", HASH),
+    ("ttl", HASH),
     ("pl", HASH),
     ("r", HASH),
     ("tf", HASH),

@@ -80,7 +80,8 @@ fn tag_at(line: &str, open: usize) -> Found<'_> {
         .next()
         .unwrap_or("");
     let Some((len, id)) = id_at(&line[at..]) else {
-        // `[a -> b]` in prose is no tag; `[impl->dsn~x]` is one written wrong.
+        // An arrow in prose (`a -> b` in brackets) is no tag; an id without its revision is one
+        // written wrong.
         if !written.contains('~') {
             return Found::Nothing;
         }

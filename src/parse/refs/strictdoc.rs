@@ -1,6 +1,6 @@
 //! StrictDoc's markers in source files: `@relation(SDOC-SRS-26, scope=function)` says the code
 //! around it serves the node `SDOC-SRS-26` of a `.sdoc` document; several UIDs may stand in one
-//! marker (`@relation(A, B, scope=file)`), the braces may be curly (`@relation{A}`), and a
+//! marker (`@relation(REQ-1, REQ-2, scope=file)`), the braces may be curly (`@relation{REQ-1}`), and a
 //! `role=` names the relation's role. `scope=file` covers the whole file wherever the marker
 //! stands; `class`, `function` and `line` attach as every tag does (to the definition the
 //! comment precedes, else the file); a range covers from its `range_start` marker, and its

@@ -21,7 +21,7 @@ impl MarkerSyntax for TraceyTags {
         // Only tracey's own prefix: `x[i j]` in a comment of any project is no tag written wrong.
         for (offset, prefix, inner) in Self::brackets(line).into_iter().filter(|b| b.1 == "r") {
             match inner {
-                // `r[frobnicate link]`: a verb-shaped word before an id-shaped one.
+                // An unknown verb: a verb-shaped word before an id-shaped one.
                 Some(inner) => {
                     if let Some((verb, id)) = inner.split_once(' ')
                         && !matches!(verb, "impl" | "verify" | "depends" | "related")

@@ -8,7 +8,7 @@
 //! `Relation::Covers`, its node type the artifact). Each node is an item whose id is its `UID` (a node without one
 //! is named by its place, `REQUIREMENT-3`), its text the statement, its kind the node type; the
 //! document is a feature named by its path (`docs.strictdoc_01_user_guide`), with
-//! [`Tool::StrictDoc`] so that only StrictDoc's `@relation(UID, ...)` markers name its items.
+//! [`Tool::StrictDoc`] so that only StrictDoc's `@relation(UID)` markers name its items.
 
 // implements: index/strictdoc
 

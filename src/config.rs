@@ -375,7 +375,8 @@ impl FileRules {
 
     /// The format that claims `path` by its content `bytes`, if one does.
     pub fn sniff(&self, path: &str, bytes: &[u8]) -> Option<&'static SpecFormat> {
-        if !self.may_sniff(path) {
+        // A file over the size limit is not parsed, so it is nobody's spec.
+        if !self.may_sniff(path) || bytes.len() as u64 > self.max_file_size {
             return None;
         }
         self.formats

@@ -722,6 +722,13 @@ fn deduplicate(links: &mut Vec<Link>) {
     links.dedup_by(|later, first| {
         later.path == first.path && later.line == first.line && later.symbol == first.symbol
     });
+    // A file's link at no line beside its links at their lines (its tags) says nothing more.
+    let lined: std::collections::HashSet<String> = links
+        .iter()
+        .filter(|l| l.line.is_some() && l.symbol.is_none())
+        .map(|l| l.path.clone())
+        .collect();
+    links.retain(|l| l.line.is_some() || l.symbol.is_some() || !lined.contains(&l.path));
     links.sort_by(|a, b| {
         (rank(a), a.distance, &a.path, a.line).cmp(&(rank(b), b.distance, &b.path, b.line))
     });

@@ -177,7 +177,9 @@ impl Repo {
                 continue;
             }
             files.extend(list_tree(&local, recorded, path)?.files);
-            if let Ok(mut open) = self.submodules.write() {
+            if let Ok(mut open) = self.submodules.write()
+                && !open.iter().any(|r| r.git_dir() == repo.git_dir())
+            {
                 open.push(repo);
             }
         }
@@ -215,6 +217,11 @@ impl Repo {
     /// The repository of a checked-out submodule: `.git/modules/NAME`, else the submodule's own
     /// `.git` directory in the work tree.
     fn open_submodule(&self, name: &str, path: &str) -> Option<gix::ThreadSafeRepository> {
+        // As git does: a name or path that climbs out of the repository is refused.
+        let climbs = |p: &str| p.starts_with('/') || p.split(['/', '\\']).any(|part| part == "..");
+        if climbs(name) || climbs(path) {
+            return None;
+        }
         let mut candidates = vec![self.git_dir().join("modules").join(name)];
         if let Some(workdir) = self.inner.work_dir() {
             candidates.push(workdir.join(path).join(".git"));

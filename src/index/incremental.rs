@@ -47,14 +47,21 @@ pub(super) fn incremental(
     // A document that starts or stops declaring OpenFastTrace items changes what kind of file
     // it is: as with a changed configuration, rebuild.
     let reader = repo.blob_reader();
+    // (An added one is a spec added, as any other; a deleted one is not at HEAD to say it
+    // was a spec, so it rebuilds too.)
     for change in changes.iter().filter(|c| rules.may_sniff(&c.path)) {
-        let claims = |blob: Option<ObjectId>| -> Result<bool, IndexError> {
-            Ok(match blob {
-                Some(blob) => rules.sniff(&change.path, &reader.read(blob)?).is_some(),
-                None => false,
+        // A blob the clone lacks is nobody's spec, as in a full build.
+        let claims = |blob: Option<ObjectId>| {
+            blob.is_some_and(|blob| {
+                reader
+                    .read(blob)
+                    .is_ok_and(|bytes| rules.sniff(&change.path, &bytes).is_some())
             })
         };
-        if claims(change.before)? != claims(change.after)? {
+        let modified = change.before.is_some() && change.after.is_some();
+        if modified && claims(change.before) != claims(change.after)
+            || change.after.is_none() && claims(change.before)
+        {
             return Ok(None);
         }
     }

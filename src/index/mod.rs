@@ -313,10 +313,8 @@ fn sniff_files<'f>(
                 let Ok(bytes) = reader.read(file.blob) else {
                     return Ok(None);
                 };
-                let fits = bytes.len() as u64 <= rules.max_file_size;
-                Ok(fits
-                    .then(|| rules.sniff(&file.path, &bytes))
-                    .flatten()
+                Ok(rules
+                    .sniff(&file.path, &bytes)
                     .map(|format| (file.path.as_str(), format)))
             },
         )

@@ -113,13 +113,17 @@ impl Resolver {
         self.known.insert(name.to_owned());
     }
 
-    /// Records where a feature's spec is (the first file, for a feature across files) and
-    /// whether that is a test file.
+    /// Records where a feature's spec is (for a feature across files, the smallest directory,
+    /// so that the order files come in does not matter) and whether that is a test file.
     pub fn add_home(&mut self, feature: &str, spec_path: &str, is_test: bool) {
         let dir = spec_path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        self.homes
+        let home = self
+            .homes
             .entry(feature.to_owned())
             .or_insert_with(|| (dir.to_owned(), is_test));
+        if dir < home.0.as_str() {
+            *home = (dir.to_owned(), is_test);
+        }
     }
 
     /// Marks a feature as defined by `tool`, whose ids only that tool's tags name (before its

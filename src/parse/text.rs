@@ -98,10 +98,12 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
     let Some(comments) = comment_syntax(&facts.path) else {
         return;
     };
-    refs::add_file_references(syntax, text, facts, |_| true, |_, _| Anchor::File);
     let mut in_block = false;
+    // The lines with a comment, where references written across lines (duvet's) count.
+    let mut comment_lines = std::collections::HashSet::new();
     for (n, line) in text.lines().enumerate() {
         for (start, comment) in comment_parts(line, comments, &mut in_block) {
+            comment_lines.insert(n as u32 + 1);
             let at = |p: Position| Position {
                 line: n as u32 + 1,
                 column: (start + p.column as usize) as u32,
@@ -137,6 +139,8 @@ pub fn parse_text(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFacts) 
             }
         }
     }
+    let in_comment = |line: u32| comment_lines.contains(&line);
+    refs::add_file_references(syntax, text, facts, in_comment, |_, _| Anchor::File);
 }
 
 /// The comment text on `line` (each part with its byte offset), given whether a block comment

@@ -104,7 +104,7 @@ pub fn write_trace(
                         }
                     }
                     write_rows(&rows, out)?;
-                    if let Some(needs) = &item.needs {
+                    if let Some(needs) = item.needs.as_ref().filter(|n| !n.is_empty()) {
                         let uncovered = if item.uncovered.is_empty() {
                             String::new()
                         } else {
@@ -218,7 +218,8 @@ pub fn write_trace(
                         )
                     }));
                     let stale = stale.join("<br>");
-                    let needs = item.needs.as_ref().map_or(String::new(), |needs| {
+                    let stated = item.needs.as_ref().filter(|n| !n.is_empty());
+                    let needs = stated.map_or(String::new(), |needs| {
                         let uncovered = if item.uncovered.is_empty() {
                             String::new()
                         } else {

@@ -95,7 +95,7 @@ pub struct WriteLock {
 pub struct ReadStore {
     store: Store,
     path: PathBuf,
-    _reading: File,
+    _reading: Option<File>,
 }
 
 /// The file in a store's directory that its readers hold a shared lock on.
@@ -338,23 +338,29 @@ impl StoreDir {
             // its directory is gone (or renamed away while its lock was held), and `current`
             // names another.
             let lock_path = path.join(READERS_FILE);
-            let Ok(reading) = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock_path)
-            else {
+            // Made with the store; a store from before it, or in a directory this process may
+            // not write, is read without it.
+            let reading = File::open(&lock_path).or_else(|_| {
+                OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&lock_path)
+            });
+            if !path.is_dir() {
                 continue;
-            };
-            reading.lock_shared().map_err(io_error(&lock_path))?;
-            if !lock_path.exists() {
-                continue;
+            }
+            if let Ok(file) = &reading {
+                file.lock_shared().map_err(io_error(&lock_path))?;
+                if !lock_path.exists() {
+                    continue;
+                }
             }
             return match Store::open_read_only(&path) {
                 Ok(store) => Ok(Some(ReadStore {
                     store,
                     path,
-                    _reading: reading,
+                    _reading: reading.ok(),
                 })),
                 Err(e) => Err(StoreError::Storage {
                     path,
@@ -398,6 +404,9 @@ impl WriteStore {
             path: path.clone(),
             message: e.to_string(),
         })?;
+        // The file readers will hold, there before any reader comes.
+        let readers = path.join(READERS_FILE);
+        File::create(&readers).map_err(io_error(&readers))?;
         Ok(WriteStore { store, path })
     }
 

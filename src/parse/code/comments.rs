@@ -36,15 +36,7 @@ pub(super) fn attach_comment(
             f.feature = Some(feature.clone());
         }
     }
-    let inner_doc =
-        language == Language::Rust && (text.starts_with("//!") || text.starts_with("/*!"));
-    let anchor = if inner_doc {
-        None
-    } else {
-        following_definition(comment, source, &facts.definitions)
-    }
-    .or_else(|| innermost(&facts.definitions, comment.start_byte(), comment.end_byte()))
-    .map_or(Anchor::File, Anchor::Definition);
+    let anchor = comment_anchor(comment, source, language, &facts.definitions);
     for found in found {
         // A tag that says it covers its file does, wherever its comment stands.
         let anchor = if found.whole_file {
@@ -102,6 +94,26 @@ fn run_scope(comment: Node, source: &[u8], syntax: &dyn MarkerSyntax) -> Option<
         node = n.next_sibling();
     }
     None
+}
+
+/// Where a comment's references attach: the definition it precedes, else the innermost one
+/// holding it, else the file. A Rust inner doc comment (`//!`) is its module's.
+pub(super) fn comment_anchor(
+    comment: Node,
+    source: &[u8],
+    language: Language,
+    definitions: &[Definition],
+) -> Anchor {
+    let text = node_text(comment, source);
+    let inner_doc =
+        language == Language::Rust && (text.starts_with("//!") || text.starts_with("/*!"));
+    if inner_doc {
+        None
+    } else {
+        following_definition(comment, source, definitions)
+    }
+    .or_else(|| innermost(definitions, comment.start_byte(), comment.end_byte()))
+    .map_or(Anchor::File, Anchor::Definition)
 }
 
 pub(super) fn following_definition(

@@ -326,24 +326,22 @@ impl<'q> CodeParser<'q> {
         }
 
         // References written across comment lines (duvet's) count only in comments (a string
-        // that holds one is an example), and attach to the innermost definition holding their
-        // line, else to the file.
-        let comment_lines: std::collections::HashSet<u32> = comments
+        // that holds one is an example), and attach as the comment on their line does.
+        let comment_at: HashMap<u32, Node> = comments
             .iter()
-            .flat_map(|c| c.start_position().row as u32 + 1..=c.end_position().row as u32 + 1)
+            .flat_map(|c| {
+                (c.start_position().row as u32 + 1..=c.end_position().row as u32 + 1)
+                    .map(move |line| (line, *c))
+            })
             .collect();
-        for comment in comments {
-            attach_comment(comment, source, language, syntax, facts);
+        for comment in &comments {
+            attach_comment(*comment, source, language, syntax, facts);
         }
-        let in_comment = |line: u32| comment_lines.contains(&line);
+        let in_comment = |line: u32| comment_at.contains_key(&line);
         refs::add_file_references(syntax, text, facts, in_comment, |facts, line| {
-            facts
-                .definitions
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.start_line <= line && line <= d.end_line)
-                .min_by_key(|(_, d)| d.end_line - d.start_line)
-                .map_or(Anchor::File, |(i, _)| Anchor::Definition(i))
+            comment_at.get(&line).map_or(Anchor::File, |comment| {
+                comment_anchor(*comment, source, language, &facts.definitions)
+            })
         });
         // A test case's title may be a spec scenario's name (OpenSpec teams name tests after
         // scenarios): a reference by title, which names something only if a scenario has it.

@@ -159,7 +159,10 @@ impl MarkerSyntax for DuvetAnnotations {
                             current.kind = Some((kind.trim().to_owned(), at));
                         }
                         Some((key, _)) if KEYS.contains(&key.trim()) => {}
-                        _ if !value.is_empty() => current.target = Some((value.to_owned(), at)),
+                        // A target names a spec: a path or URL (`//=====` is a separator).
+                        _ if value.contains(['#', '/', '.', ':']) => {
+                            current.target = Some((value.to_owned(), at));
+                        }
                         _ => {}
                     }
                 }
@@ -242,6 +245,11 @@ mod tests {
     // verifies: index/bad-input
     #[test]
     fn a_quote_without_a_citation_and_a_bad_type_are_problems() {
+        // A separator line is no annotation.
+        assert_eq!(
+            scan("//=============\nfn f() {}\n"),
+            (Vec::new(), Vec::new())
+        );
         let text = "//# A quote with nothing above it.
 
 //= spec.md#s

@@ -55,7 +55,7 @@ pub fn target_feature(target: &str) -> String {
 fn rfc_canonical(path: &str) -> String {
     let last = path.rsplit('/').next().unwrap_or(path);
     let is_rfc = last.len() > 3
-        && last[..3].eq_ignore_ascii_case("rfc")
+        && last.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("rfc"))
         && last[3..].bytes().all(|b| b.is_ascii_digit());
     let host = path.split('/').next().unwrap_or("");
     let ietf = [
@@ -286,6 +286,7 @@ mod tests {
                 "compliance/specs/www.rfc-editor.org/rfc/rfc8446.txt",
                 "www.rfc-editor.org.rfc.rfc8446",
             ),
+            ("docs/αβ.md", "docs.αβ"),
         ] {
             assert_eq!(target_feature(target), feature, "{target}");
         }

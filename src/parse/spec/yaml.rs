@@ -72,7 +72,9 @@ fn too_deep(text: &str) -> Option<u32> {
         }
         match quote {
             Some('"') if c == '\\' => {
-                chars.next();
+                if chars.next() == Some('\n') {
+                    line += 1;
+                }
             }
             Some(q) if c == q => {
                 // `''` inside a single-quoted scalar is a quote, not its end.

@@ -271,6 +271,24 @@ fn a_checked_out_submodules_specs_are_read_at_the_commit_the_superproject_record
         "{trace}"
     );
     assert!(!trace.contains("up-spec/src/tool.rs"), "{trace}");
+    // Its repository gone from the clone (as after `git submodule deinit` and removing it), and
+    // back: HEAD does not move, yet what there is to read does, and the index follows.
+    let modules = fixture.root.join(".git/modules/up-spec");
+    let away = fixture.scratch.join("up-spec-away");
+    std::fs::rename(&modules, &away).unwrap();
+    let index = fixture.kg(&["index"]);
+    assert!(
+        index.stderr.contains("0 features, 0 items"),
+        "{}",
+        index.stderr
+    );
+    std::fs::rename(&away, &modules).unwrap();
+    let index = fixture.kg(&["index"]);
+    assert!(
+        index.stderr.contains("1 features, 1 items"),
+        "{}",
+        index.stderr
+    );
     // The superproject moves the submodule to its next commit: the new item is read.
     git(&fixture.root.join("up-spec"), &["checkout", "-q", "main"]);
     fixture.commit_all("Move the spec", 3);

@@ -187,6 +187,20 @@ impl Repo {
         Ok(files)
     }
 
+    /// The paths of the submodules `.gitmodules` names at `commit` that are checked out here
+    /// (their repository is in the clone), sorted: cheap, for telling whether an index still
+    /// holds what is there to read.
+    pub fn checked_out_submodules(&self, commit: ObjectId) -> Result<Vec<String>, GitError> {
+        let mut out: Vec<String> = self
+            .submodule_names(commit)?
+            .into_iter()
+            .filter(|(path, name)| self.submodule_dir(name, path).is_some())
+            .map(|(path, _)| path)
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// Submodule path to name, from the `.gitmodules` of `commit` (a name is usually its path).
     fn submodule_names(
         &self,
@@ -217,6 +231,13 @@ impl Repo {
     /// The repository of a checked-out submodule: `.git/modules/NAME`, else the submodule's own
     /// `.git` directory in the work tree.
     fn open_submodule(&self, name: &str, path: &str) -> Option<gix::ThreadSafeRepository> {
+        let dir = self.submodule_dir(name, path)?;
+        gix::ThreadSafeRepository::open_opts(dir, gix::open::Options::isolated()).ok()
+    }
+
+    /// Where a checked-out submodule's repository is: `.git/modules/NAME`, else the
+    /// submodule's own `.git` directory in the work tree.
+    fn submodule_dir(&self, name: &str, path: &str) -> Option<PathBuf> {
         // As git does: a name or path that climbs out of the repository is refused.
         let climbs = |p: &str| p.starts_with('/') || p.split(['/', '\\']).any(|part| part == "..");
         if climbs(name) || climbs(path) {
@@ -226,12 +247,7 @@ impl Repo {
         if let Some(workdir) = self.inner.work_dir() {
             candidates.push(workdir.join(path).join(".git"));
         }
-        candidates
-            .into_iter()
-            .filter(|dir| dir.is_dir())
-            .find_map(|dir| {
-                gix::ThreadSafeRepository::open_opts(dir, gix::open::Options::isolated()).ok()
-            })
+        candidates.into_iter().find(|dir| dir.is_dir())
     }
 
     /// Whether a submodule was added, removed or moved to another commit from `old` to `new`.

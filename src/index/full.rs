@@ -140,7 +140,11 @@ pub(super) fn full(
     let base = snapshot.iris.repository();
     store.make_current(
         target,
-        &IndexState::new(&snapshot.head.to_string(), base.as_str()),
+        &IndexState::new(
+            &snapshot.head.to_string(),
+            base.as_str(),
+            &snapshot.submodules,
+        ),
     )?;
 
     let mut summary = Summary {

@@ -16,7 +16,10 @@ pub(super) fn incremental(
     state: &IndexState,
     stages: &Stages,
 ) -> Result<Option<Summary>, IndexError> {
-    if state.base != snapshot.iris.repository().as_str() {
+    // Another base, or a submodule checked out or removed since: rebuild.
+    if state.base != snapshot.iris.repository().as_str()
+        || state.submodules != snapshot.submodules.join(",")
+    {
         return Ok(None);
     }
     let stage = stages.start("open store", "stores", None);
@@ -252,7 +255,11 @@ pub(super) fn incremental(
     let base = snapshot.iris.repository();
     store.make_current(
         target,
-        &IndexState::new(&snapshot.head.to_string(), base.as_str()),
+        &IndexState::new(
+            &snapshot.head.to_string(),
+            base.as_str(),
+            &snapshot.submodules,
+        ),
     )?;
     stage.finish(1);
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();

@@ -159,8 +159,12 @@ pub fn ensure_index(
         return Ok(Outcome::Unborn);
     };
     let head_hex = head.to_string();
+    // Which submodules are checked out decides what is indexed as much as HEAD does.
+    let submodules = repo.checked_out_submodules(head)?;
     let current = |store: &StoreDir| -> Result<Option<IndexState>, IndexError> {
-        Ok(store.state()?.filter(|s| s.is_current_for(&head_hex)))
+        Ok(store
+            .state()?
+            .filter(|s| s.is_current_for(&head_hex, &submodules)))
     };
     if !force && let Some(state) = current(store)? {
         return Ok(Outcome::UpToDate(state));
@@ -224,6 +228,8 @@ struct Snapshot {
     diagnostics: Vec<Diagnostic>,
     /// Symbolic links and submodules.
     special: Vec<SpecialEntry>,
+    /// The submodules checked out, whose specs it reads (unless `kg.toml` says not to).
+    submodules: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -292,6 +298,7 @@ impl Snapshot {
             selected,
             diagnostics,
             special: listing.special,
+            submodules: repo.checked_out_submodules(head)?,
         })
     }
 }

@@ -59,24 +59,31 @@ pub struct IndexState {
     pub commit: String,
     pub format: i64,
     pub tool_version: String,
+    /// The submodules that were checked out when the index was written (their paths, `,`
+    /// between), as the pointer records it: checking one out, or removing it, changes what
+    /// is indexed without moving HEAD.
+    pub submodules: String,
 }
 
 impl IndexState {
-    /// The state this version of kg writes for `commit`.
-    pub fn new(commit: &str, base: &str) -> Self {
+    /// The state this version of kg writes for `commit`, with the submodules checked out.
+    pub fn new(commit: &str, base: &str, submodules: &[String]) -> Self {
         IndexState {
             base: base.to_owned(),
             commit: commit.to_owned(),
             format: INDEX_FORMAT,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            submodules: submodules.join(","),
         }
     }
 
-    /// Whether this index was written by this version of kg for `commit`.
-    pub fn is_current_for(&self, commit: &str) -> bool {
+    /// Whether this index was written by this version of kg for `commit`, with these
+    /// submodules checked out.
+    pub fn is_current_for(&self, commit: &str, submodules: &[String]) -> bool {
         self.commit == commit
             && self.format == INDEX_FORMAT
             && self.tool_version == env!("CARGO_PKG_VERSION")
+            && self.submodules == submodules.join(",")
     }
 }
 
@@ -147,6 +154,9 @@ impl StoreDir {
                 format: format.parse().unwrap_or(0),
                 tool_version: (*version).to_owned(),
                 base: (*base).to_owned(),
+                submodules: fields
+                    .get("submodules")
+                    .map_or(String::new(), |s| (*s).to_owned()),
             }),
             _ => None,
         };
@@ -161,8 +171,8 @@ impl StoreDir {
     /// Points `current` at the store called `name`, with its state, atomically.
     fn write_pointer(&self, name: &str, state: &IndexState) -> Result<(), StoreError> {
         let text = format!(
-            "{name}\ncommit {}\nformat {}\nversion {}\nbase {}\n",
-            state.commit, state.format, state.tool_version, state.base
+            "{name}\ncommit {}\nformat {}\nversion {}\nbase {}\nsubmodules {}\n",
+            state.commit, state.format, state.tool_version, state.base, state.submodules
         );
         let pointer = self.current_file();
         let temporary = self.root.join(format!("current.tmp{}", std::process::id()));
@@ -682,6 +692,7 @@ impl ReadStore {
             commit: text("commit"),
             format: text("format").parse().unwrap_or(0),
             tool_version: text("version"),
+            submodules: String::new(),
         }))
     }
 

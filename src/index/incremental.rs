@@ -22,15 +22,9 @@ pub(super) fn incremental(
     {
         return Ok(None);
     }
-    let stage = stages.start("open store", "stores", None);
-    let Some(target) = store.checkpoint(lock)? else {
-        return Ok(None);
-    };
-    stage.finish(1);
-    // One transaction from here on: a killed run leaves the previous index as it was. The
-    // store's own record of its commit is the authority (the pointer file may lag behind it).
-    let mut update = target.update()?;
-    let Some(old) = indexed_commit(&update)? else {
+    // The checks that can call for a rebuild come first, from the state the pointer records,
+    // so that a run that rebuilds copies no store.
+    let Ok(old) = ObjectId::from_hex(state.commit.as_bytes()) else {
         return Ok(None);
     };
     if !repo.is_ancestor(old, snapshot.head)? {
@@ -67,6 +61,18 @@ pub(super) fn incremental(
         {
             return Ok(None);
         }
+    }
+    let stage = stages.start("open store", "stores", None);
+    let Some(target) = store.checkpoint(lock)? else {
+        return Ok(None);
+    };
+    stage.finish(1);
+    // One transaction from here on: a killed run leaves the previous index as it was. The
+    // store's own record of its commit is the authority: a pointer that says otherwise
+    // rebuilds.
+    let mut update = target.update()?;
+    if indexed_commit(&update)? != Some(old) {
+        return Ok(None);
     }
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let spec_changed = changes

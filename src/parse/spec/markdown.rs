@@ -160,7 +160,7 @@ impl Reader {
 }
 
 /// Whether `line` opens or closes a fenced code block.
-fn is_fence(line: &str) -> bool {
+pub(super) fn is_fence(line: &str) -> bool {
     line.starts_with("```") || line.starts_with("~~~")
 }
 

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use super::markdown::{Reader, heading, path_feature};
+use super::markdown::{Reader, heading, is_fence, path_feature};
 use crate::facts::{Anchor, FileFacts, Position, Reference, Relation, Tool};
 
 /// The files OpenFastTrace specs may be: [`sniff`] decides which are.
@@ -41,7 +41,7 @@ pub fn sniff(bytes: &[u8]) -> bool {
     }
     let mut fence = false;
     text.lines().any(|line| {
-        if is_fence(line) {
+        if code_fence(line) {
             fence = !fence;
             return false;
         }
@@ -177,9 +177,9 @@ fn words(text: &str) -> Option<Vec<String>> {
         .then_some(list)
 }
 
-fn is_fence(line: &str) -> bool {
-    let trimmed = line.trim_start_matches(' ');
-    trimmed.starts_with("```") || trimmed.starts_with("~~~")
+/// Whether `line` opens or closes a code block, indented by spaces or not.
+fn code_fence(line: &str) -> bool {
+    is_fence(line.trim_start_matches(' '))
 }
 
 /// What the lines after a keyword add to.
@@ -386,7 +386,7 @@ fn markdown(text: &str, spec: &mut Spec) {
             continue;
         }
         // A code block between items is an example; inside an item it is part of its text.
-        if open.is_none() && is_fence(line) {
+        if open.is_none() && code_fence(line) {
             fence = !fence;
             continue;
         }

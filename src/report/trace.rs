@@ -57,6 +57,17 @@ pub(super) fn missing(item: &crate::trace::TraceItem) -> Vec<&'static str> {
     missing
 }
 
+/// What an item that states its needs needs, and what of it nothing covers, after `uncovered`
+/// (`impl, utest; uncovered utest`); none for an item that states no needs.
+fn needs_text(item: &crate::trace::TraceItem, uncovered: &str) -> Option<String> {
+    let needs = item.needs.as_ref().filter(|n| !n.is_empty())?;
+    let mut text = needs.join(", ");
+    if !item.uncovered.is_empty() {
+        text.push_str(&format!("; {uncovered} {}", item.uncovered.join(", ")));
+    }
+    Some(text)
+}
+
 /// Writes the trace report.
 pub fn write_trace(
     report: &crate::trace::TraceReport,
@@ -104,13 +115,8 @@ pub fn write_trace(
                         }
                     }
                     write_rows(&rows, out)?;
-                    if let Some(needs) = item.needs.as_ref().filter(|n| !n.is_empty()) {
-                        let uncovered = if item.uncovered.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; uncovered {}", item.uncovered.join(", "))
-                        };
-                        writeln!(out, "    needs  {}{uncovered}", needs.join(", "))?;
+                    if let Some(needs) = needs_text(item, "uncovered") {
+                        writeln!(out, "    needs  {needs}")?;
                     }
                     let missing = missing(item);
                     if !missing.is_empty() && item.needs.is_none() {
@@ -218,15 +224,8 @@ pub fn write_trace(
                         )
                     }));
                     let stale = stale.join("<br>");
-                    let stated = item.needs.as_ref().filter(|n| !n.is_empty());
-                    let needs = stated.map_or(String::new(), |needs| {
-                        let uncovered = if item.uncovered.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; **uncovered** {}", item.uncovered.join(", "))
-                        };
-                        format!("<br>needs {}{uncovered}", needs.join(", "))
-                    });
+                    let needs = needs_text(item, "**uncovered**")
+                        .map_or(String::new(), |needs| format!("<br>needs {needs}"));
                     let covered = if item.covered_by.is_empty() {
                         String::new()
                     } else {

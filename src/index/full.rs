@@ -137,15 +137,7 @@ pub(super) fn full(
     let stage = stages.start("compact", "quads", None);
     target.compact()?;
     stage.finish(quads_loaded);
-    let base = snapshot.iris.repository();
-    store.make_current(
-        target,
-        &IndexState::new(
-            &snapshot.head.to_string(),
-            base.as_str(),
-            &snapshot.submodules,
-        ),
-    )?;
+    store.make_current(target, &snapshot.state())?;
 
     let mut summary = Summary {
         commit: snapshot.head.to_string(),

@@ -258,15 +258,7 @@ pub(super) fn incremental(
     update.commit()?;
     stage.finish(written + global_quads);
     let stage = stages.start("close store", "stores", None);
-    let base = snapshot.iris.repository();
-    store.make_current(
-        target,
-        &IndexState::new(
-            &snapshot.head.to_string(),
-            base.as_str(),
-            &snapshot.submodules,
-        ),
-    )?;
+    store.make_current(target, &snapshot.state())?;
     stage.finish(1);
     let rewritten: Vec<FileFacts> = rewrite.into_iter().cloned().collect();
     let mut summary = Summary {

@@ -196,7 +196,7 @@ pub fn ensure_index(
     };
     let stages = Stages::new(show_progress);
     let stage = stages.start("read tree", "files", None);
-    let snapshot = Snapshot::read(repo, head)?;
+    let snapshot = Snapshot::read(repo, head, submodules)?;
     stage.finish(snapshot.selected.len() as u64);
     store.remove_stale_caches(&lock);
     let cache = FactsCache::open(&store.facts_cache());
@@ -240,7 +240,8 @@ struct Selected {
 }
 
 impl Snapshot {
-    fn read(repo: &Repo, head: ObjectId) -> Result<Snapshot, IndexError> {
+    /// Reads the commit `head`, with the submodules checked out (as `ensure_index` found them).
+    fn read(repo: &Repo, head: ObjectId, submodules: Vec<String>) -> Result<Snapshot, IndexError> {
         let listing = repo.tree(head)?;
         let files = listing.files;
         let reader = repo.blob_reader();
@@ -298,7 +299,7 @@ impl Snapshot {
             selected,
             diagnostics,
             special: listing.special,
-            submodules: repo.checked_out_submodules(head)?,
+            submodules,
         })
     }
 }
@@ -327,6 +328,17 @@ fn sniff_files<'f>(
         )
         .collect::<Result<Vec<_>, GitError>>()?;
     Ok(claimed.into_iter().flatten().collect())
+}
+
+impl Snapshot {
+    /// The state an index of this snapshot is in once written.
+    fn state(&self) -> IndexState {
+        IndexState::new(
+            &self.head.to_string(),
+            self.iris.repository().as_str(),
+            &self.submodules,
+        )
+    }
 }
 
 /// Parses files on all cores, one parser per worker and one file per task (rayon's default

@@ -82,10 +82,7 @@ fn generate(dir: &Path, commits: usize) {
 }
 
 fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = common::numbers();
     let commits = numbers.first().copied().unwrap_or(10_000);
     let runs = numbers.get(1).copied().unwrap_or(5);
     // For profiling by hand: KG_BENCH_KEEP=DIR generates the repository there once and reuses it.

@@ -28,10 +28,7 @@ fn report(what: &str, samples: Vec<f64>) {
 }
 
 fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = common::numbers();
     let files = numbers.first().copied().unwrap_or(1000);
     let runs = numbers.get(1).copied().unwrap_or(7);
     let repo = Fixture::empty();

@@ -118,10 +118,7 @@ fn report(label: &str, what: &str, samples: &[Sample]) {
 
 fn main() {
     // `cargo bench` passes `--bench`; the numbers are ours.
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = common::numbers();
     let files = numbers.first().copied().unwrap_or(1000);
     let runs = numbers.get(1).copied().unwrap_or(5);
 

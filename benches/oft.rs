@@ -18,6 +18,7 @@ mod common;
 
 use std::time::Instant;
 
+use common::list;
 use support::{Fixture, median};
 
 const PER_FILE: usize = 20;
@@ -48,16 +49,8 @@ fn generate(repo: &Fixture, requirements: usize) {
     repo.commit_all("Generated", 0);
 }
 
-fn list(runs: &[f64]) -> String {
-    let all: Vec<String> = runs.iter().map(|t| format!("{t:.3}")).collect();
-    all.join(" ")
-}
-
 fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = common::numbers();
     let requirements = numbers.first().copied().unwrap_or(2_000);
     let runs = numbers.get(1).copied().unwrap_or(7);
     let repo = Fixture::empty();

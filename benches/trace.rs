@@ -12,6 +12,7 @@ mod support;
 #[path = "common/mod.rs"]
 mod common;
 
+use common::list;
 use support::{Fixture, median};
 
 const PER_FEATURE: usize = 20;
@@ -36,10 +37,7 @@ fn generate(repo: &Fixture, criteria: usize) {
 }
 
 fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = common::numbers();
     let criteria = numbers.first().copied().unwrap_or(2_000);
     let runs = numbers.get(1).copied().unwrap_or(7);
     let repo = Fixture::empty();
@@ -55,10 +53,6 @@ fn main() {
             common::time_kg(&repo, &["trace", "--format", "json"])
         })
         .collect();
-    let list = |runs: &[f64]| -> String {
-        let all: Vec<String> = runs.iter().map(|t| format!("{t:.3}")).collect();
-        all.join(" ")
-    };
     println!(
         "{criteria} criteria: kg index {index:.3} s (once); kg trace --format json, {runs} runs: median {:.3} s wall (runs: {}); reading the store (no trace cache): median {:.3} s (runs: {})",
         median(trace.clone()),

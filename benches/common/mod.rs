@@ -8,6 +8,20 @@ use std::time::Instant;
 
 use crate::support::{Fixture, Rng};
 
+/// The numbers among the benchmark's arguments (`-- 2000 7`), in order.
+pub fn numbers() -> Vec<usize> {
+    std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+/// Each run's seconds, as the benchmarks print them (`0.036 0.041`).
+pub fn list(runs: &[f64]) -> String {
+    let all: Vec<String> = runs.iter().map(|t| format!("{t:.3}")).collect();
+    all.join(" ")
+}
+
 /// Runs kg in the repository (store in its scratch directory) and returns the wall time.
 pub fn time_kg(repo: &Fixture, args: &[&str]) -> f64 {
     let store = repo.scratch.join("store");

@@ -198,6 +198,27 @@ fn read_commit(
     })
 }
 
+/// Every entry that differs from `old` (or the empty tree) to `new`: files, links, submodules.
+pub(super) fn tree_changes(
+    repo: &gix::Repository,
+    state: &mut gix::diff::tree::State,
+    old: Option<&gix::Tree<'_>>,
+    new: &gix::Tree<'_>,
+) -> Result<Vec<gix::diff::tree::recorder::Change>, gix::diff::tree::Error> {
+    let empty = repo.empty_tree();
+    let old = old.unwrap_or(&empty);
+    // A fresh recorder per diff: a reused one keeps the previous path prefix.
+    let mut recorder = gix::diff::tree::Recorder::default();
+    gix::diff::tree(
+        gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
+        gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
+        state,
+        &repo.objects,
+        &mut recorder,
+    )?;
+    Ok(recorder.records)
+}
+
 /// The blob changes from `old` (or the empty tree) to `new`, sorted by path. Submodules and
 /// symbolic links are not files and are left out.
 fn diff_trees(
@@ -207,19 +228,7 @@ fn diff_trees(
     new: &gix::Tree<'_>,
 ) -> Result<Vec<FileChange>, gix::diff::tree::Error> {
     use gix::diff::tree::recorder::Change;
-    let empty = repo.empty_tree();
-    let old = old.unwrap_or(&empty);
-    // A fresh recorder per diff: a reused one keeps the previous path prefix.
-    let mut recorder = gix::diff::tree::Recorder::default();
-    gix::diff::tree(
-        gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
-        gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
-        &mut *state,
-        &repo.objects,
-        &mut recorder,
-    )?;
-    let mut changes: Vec<FileChange> = recorder
-        .records
+    let mut changes: Vec<FileChange> = tree_changes(repo, state, old, new)?
         .into_iter()
         .filter_map(|change| {
             let (path, kind, before, after) = match change {

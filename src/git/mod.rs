@@ -264,16 +264,10 @@ impl Repo {
                 .map_err(|e| error(&e))
         };
         let (old, new) = (tree(old)?, tree(new)?);
-        let mut recorder = gix::diff::tree::Recorder::default();
-        gix::diff::tree(
-            gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
-            gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
-            gix::diff::tree::State::default(),
-            &repo.objects,
-            &mut recorder,
-        )
-        .map_err(|e| error(&e))?;
-        Ok(recorder.records.iter().any(|change| match change {
+        let mut state = gix::diff::tree::State::default();
+        let changes =
+            history::tree_changes(&repo, &mut state, Some(&old), &new).map_err(|e| error(&e))?;
+        Ok(changes.iter().any(|change| match change {
             Change::Addition { entry_mode, .. } | Change::Deletion { entry_mode, .. } => {
                 entry_mode.is_commit()
             }

@@ -4,11 +4,13 @@
 //! [`facts`], [`link`] relates facts across files and versions (calls, spec history), [`graph`]
 //! turns facts into RDF quads, and [`store`] keeps them in oxigraph; [`index`] drives the stages
 //! ([`config`] reads `kg.toml`, [`progress`] times them). Then the answers: [`query`], [`trace`]
-//! and [`impact`], written by [`report`]; and the face, [`cli`].
+//! and [`impact`], written by [`report`]; and the face, [`cli`]. [`fuzz`] holds the fuzz targets'
+//! entry points.
 
 pub mod cli;
 pub mod config;
 pub mod facts;
+pub mod fuzz;
 pub mod git;
 pub mod graph;
 pub mod impact;

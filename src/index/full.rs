@@ -10,14 +10,19 @@ use super::*;
 pub(super) struct EagerPurge;
 
 /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (mimalloc.h, v2), and its default.
-pub(super) const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-pub(super) const DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 10;
+#[cfg(feature = "rocksdb")]
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+#[cfg(feature = "rocksdb")]
+const DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 impl EagerPurge {
     fn new() -> Self {
         // SAFETY: sets one of the allocator's options, which mimalloc allows at any time (and
         // which does nothing when the process allocates through another allocator).
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        #[cfg(feature = "rocksdb")]
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
+        };
         EagerPurge
     }
 }
@@ -25,7 +30,10 @@ impl EagerPurge {
 impl Drop for EagerPurge {
     fn drop(&mut self) {
         // SAFETY: as in `new`.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, DEFAULT_PURGE_DELAY_MS) };
+        #[cfg(feature = "rocksdb")]
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, DEFAULT_PURGE_DELAY_MS)
+        };
     }
 }
 
@@ -82,7 +90,7 @@ pub(super) fn full(
     loader.load(call_quads)?;
     stage.finish_without(edges.len() as u64, loader.busy() - mark);
     let stage = stages.start("history parse", "files", None);
-    let history_facts = history_facts(repo, cache, snapshot, &history.commits, &stage)?;
+    let history_facts = history_facts(repo, cache, snapshot, &history.commits, true, &stage)?;
     stage.finish(history_facts.len() as u64);
     let stage = stages.start(
         "history graph",

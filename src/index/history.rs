@@ -332,12 +332,13 @@ pub(super) fn spec_versions<'a>(
 
 /// The facts of the blobs the history of `commits` needs: every version of every spec file, and
 /// what commits with trailers changed (to find the definitions they changed), parsed once per
-/// blob.
+/// blob. `all`: `commits` are the whole history (which the facts cache then keeps).
 pub(super) fn history_facts(
     repo: &Repo,
     cache: &FactsCache,
     snapshot: &Snapshot,
     commits: &[CommitInfo],
+    all: bool,
     tick: &dyn Tick,
 ) -> Result<HashMap<BlobKey, FileFacts>, IndexError> {
     let rules = &snapshot.config.rules;
@@ -350,7 +351,7 @@ pub(super) fn history_facts(
     }
     let list: Vec<&Selected> = wanted.values().collect();
     let (facts, _) = parse_files(repo, cache, &list, rules, tick)?;
-    let mut by_key: HashMap<BlobKey, FileFacts> = wanted.into_keys().zip(facts).collect();
+    let mut by_key: HashMap<BlobKey, FileFacts> = wanted.keys().cloned().zip(facts).collect();
     let mut more: BTreeMap<BlobKey, Selected> = BTreeMap::new();
     for commit in commits {
         let evidence = !ticked_tasks(snapshot, commit, &by_key).is_empty()
@@ -362,6 +363,8 @@ pub(super) fn history_facts(
     more.retain(|key, _| !by_key.contains_key(key));
     let list: Vec<&Selected> = more.values().collect();
     let (facts, _) = parse_files(repo, cache, &list, rules, tick)?;
+    let kept = wanted_keys(rules, wanted.values().chain(more.values()));
+    cache.keep_history(kept, all);
     by_key.extend(more.into_keys().zip(facts));
     Ok(by_key)
 }

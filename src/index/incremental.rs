@@ -157,7 +157,7 @@ pub(super) fn incremental(
         .flat_map_iter(|facts| graph::file_quads(facts, &context))
         .collect();
     stage.finish(quads.len() as u64);
-    let history_facts = history_facts(repo, cache, snapshot, &history.commits, &())?;
+    let history_facts = history_facts(repo, cache, snapshot, &history.commits, false, &())?;
     let (item_changes, new_links) = history_quads(
         repo,
         snapshot,

@@ -200,6 +200,10 @@ pub fn ensure_index(
     stage.finish(snapshot.selected.len() as u64);
     store.remove_stale_caches(&lock);
     let cache = FactsCache::open(&store.facts_cache());
+    cache.keep_snapshot(wanted_keys(
+        &snapshot.config.rules,
+        snapshot.selected.iter(),
+    ));
     let updated = match previous {
         Some(state) => incremental(repo, store, &lock, &snapshot, &cache, &state, &stages)?,
         None => None,
@@ -362,10 +366,7 @@ fn parse_files(
             || (repo.blob_reader(), FileParser::new(queries)),
             |(reader, parser), selected| -> Result<FileFacts, GitError> {
                 tick.inc(1);
-                let format = (selected.kind == FileKind::Spec)
-                    .then(|| rules.spec_format(&selected.file.path));
-                let set = format.and_then(|_| rules.spec_set(&selected.file.path));
-                let key = cache_key(selected, format, set);
+                let (key, format, set) = cache_key(rules, selected);
                 if let Some(facts) = cache.get(&key) {
                     return Ok(read_tags(rules, at_path(facts, &selected.file.path)));
                 }
@@ -414,17 +415,24 @@ pub(crate) fn read_tags(rules: &FileRules, mut facts: FileFacts) -> FileFacts {
 }
 
 /// The cache key of a blob read as a given kind (the same bytes mean different facts as a spec
-/// or as code, in a test file or not). A spec's key also holds its format and its path, since the
-/// Markdown formats name a feature by its directory.
-fn cache_key(selected: &Selected, format: Option<&SpecFormat>, set: Option<&str>) -> String {
+/// or as code, in a test file or not), with the spec format and set it is read with. A spec's key
+/// also holds its format and its path, since the Markdown formats name a feature by its
+/// directory.
+fn cache_key<'r>(
+    rules: &'r FileRules,
+    selected: &Selected,
+) -> (String, Option<&'static SpecFormat>, Option<&'r str>) {
+    let format = (selected.kind == FileKind::Spec).then(|| rules.spec_format(&selected.file.path));
+    let set = format.and_then(|_| rules.spec_set(&selected.file.path));
     let kind = match selected.kind {
         FileKind::Spec => {
-            let format = format.map_or("", |f| f.name);
-            let set = set.map_or(String::new(), |s| format!("[{s}]"));
-            return format!(
-                "{}-spec-{format}{set}:{}",
+            let name = format.map_or("", |f| f.name);
+            let in_set = set.map_or(String::new(), |s| format!("[{s}]"));
+            let key = format!(
+                "{}-spec-{name}{in_set}:{}",
                 selected.file.blob, selected.file.path
             );
+            return (key, format, set);
         }
         FileKind::Doc => "doc",
         FileKind::Code(Language::Rust) => "rust",
@@ -433,7 +441,15 @@ fn cache_key(selected: &Selected, format: Option<&SpecFormat>, set: Option<&str>
         FileKind::Text => "text",
     };
     let test = if selected.is_test { "-test" } else { "" };
-    format!("{}-{kind}{test}", selected.file.blob)
+    (format!("{}-{kind}{test}", selected.file.blob), format, set)
+}
+
+/// The facts cache's keys of `files`.
+fn wanted_keys<'a>(
+    rules: &'a FileRules,
+    files: impl Iterator<Item = &'a Selected> + 'a,
+) -> impl Iterator<Item = String> + 'a {
+    files.map(|selected| cache_key(rules, selected).0)
 }
 
 /// Cached facts for a blob that may now stand at another path than where it was parsed.

@@ -7,8 +7,13 @@
 //! Packs are merged into one once there are more than [`MAX_PACKS`]. Only index runs use the
 //! cache, and they hold the write lock; a pack becomes visible by rename, complete. A pack that
 //! cannot be read is ignored: the cache only ever saves work.
+//!
+//! A merge is also when the cache is collected: it keeps only what a full build of HEAD would
+//! read, the files of HEAD's snapshot and the file versions its history needs, and what this run
+//! parsed. An incremental run reads the history of its new commits only, so the history's keys
+//! are remembered across runs in [`HISTORY_FILE`], one a line (a full build replaces them).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -19,6 +24,9 @@ use crate::facts::FileFacts;
 
 /// Merge the packs into one when there are more than this.
 const MAX_PACKS: usize = 8;
+
+/// The keys of the entries the history needs, one a line.
+const HISTORY_FILE: &str = "history.keys";
 
 /// Ends every pack: the index's offset and entry count, then this.
 const MAGIC: &[u8; 8] = b"kgfacts1";
@@ -38,6 +46,19 @@ pub struct FactsCache {
     places: HashMap<String, Place>,
     /// Entries parsed in this run, not yet saved.
     new: Mutex<Vec<(String, Vec<u8>)>>,
+    /// What a full build of HEAD reads, as this run said.
+    live: Mutex<Live>,
+}
+
+/// The keys a full build of HEAD would read, which a merge keeps.
+#[derive(Default)]
+struct Live {
+    /// HEAD's files; `None` until the run says, and then a merge keeps everything.
+    snapshot: Option<HashSet<String>>,
+    /// The file versions the history of this run's commits needs.
+    history: Vec<String>,
+    /// Whether this run's commits were all of the history (a full build).
+    all_history: bool,
 }
 
 impl FactsCache {
@@ -48,6 +69,7 @@ impl FactsCache {
             packs: Vec::new(),
             places: HashMap::new(),
             new: Mutex::new(Vec::new()),
+            live: Mutex::new(Live::default()),
         };
         let Ok(entries) = fs::read_dir(dir) else {
             return cache;
@@ -102,12 +124,33 @@ impl FactsCache {
         }
     }
 
+    /// Says which entries HEAD's snapshot reads: a merge keeps them.
+    pub fn keep_snapshot(&self, keys: impl IntoIterator<Item = String>) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.snapshot = Some(keys.into_iter().collect());
+    }
+
+    /// Says which entries the history of this run's commits reads (`all`: of every commit): a
+    /// merge keeps them, in this run and every later one until a full build says again.
+    pub fn keep_history(&self, keys: impl IntoIterator<Item = String>, all: bool) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.history.extend(keys);
+        live.all_history |= all;
+    }
+
+    // implements: index/disk
     /// Writes what this run parsed as one new pack (and merges the packs when there are too
     /// many); returns how many entries it wrote. A failure only costs parsing again next time.
     pub fn save(self) -> usize {
         let new = std::mem::take(&mut *self.new.lock().unwrap_or_else(|e| e.into_inner()));
+        let live = std::mem::take(&mut *self.live.lock().unwrap_or_else(|e| e.into_inner()));
         let count = new.len();
-        if new.is_empty() || fs::create_dir_all(&self.dir).is_err() {
+        if fs::create_dir_all(&self.dir).is_err() {
+            return 0;
+        }
+        let merging = !new.is_empty() && self.packs.len() >= MAX_PACKS;
+        let history = self.save_history(&live, merging);
+        if new.is_empty() {
             return 0;
         }
         if self.packs.len() < MAX_PACKS {
@@ -117,10 +160,16 @@ impl FactsCache {
                 0
             };
         }
-        // Merge: every entry still readable, then the new ones (which win).
+        // Merge: every entry still readable that a full build reads, then the new ones (which
+        // win).
         let old: Vec<PathBuf> = self.packs.iter().map(|(path, _)| path.clone()).collect();
         let mut all: HashMap<String, Vec<u8>> = HashMap::new();
-        for (key, place) in &self.places {
+        let wanted = |key: &String| {
+            live.snapshot
+                .as_ref()
+                .is_none_or(|snapshot| snapshot.contains(key) || history.contains(key))
+        };
+        for (key, place) in self.places.iter().filter(|(key, _)| wanted(key)) {
             if let Some(bytes) = self.read(*place) {
                 all.insert(key.clone(), bytes);
             }
@@ -136,6 +185,44 @@ impl FactsCache {
             let _ = fs::remove_file(path);
         }
         count
+    }
+}
+
+impl FactsCache {
+    /// Records the history's keys as this run leaves them. When the packs are merged (`merging`),
+    /// returns them all: this run's when it read the whole history, else those recorded before
+    /// and this run's.
+    fn save_history(&self, live: &Live, merging: bool) -> HashSet<String> {
+        let path = self.dir.join(HISTORY_FILE);
+        if !live.all_history && !merging {
+            // Appended; duplicates go at the next merge.
+            if !live.history.is_empty()
+                && let Ok(mut file) = fs::OpenOptions::new().append(true).create(true).open(&path)
+            {
+                let _ = file.write_all((live.history.join("\n") + "\n").as_bytes());
+            }
+            return HashSet::new();
+        }
+        let mut keys: HashSet<String> = HashSet::new();
+        if !live.all_history {
+            keys.extend(
+                fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        keys.extend(live.history.iter().cloned());
+        let mut lines: Vec<&str> = keys.iter().map(String::as_str).collect();
+        lines.sort_unstable();
+        let temporary = self.dir.join(format!("{HISTORY_FILE}.tmp"));
+        if fs::write(&temporary, lines.join("\n") + "\n")
+            .and_then(|()| fs::rename(&temporary, &path))
+            .is_err()
+        {
+            let _ = fs::remove_file(&temporary);
+        }
+        keys
     }
 }
 
@@ -232,6 +319,75 @@ mod tests {
             let packs = fs::read_dir(dir.path()).unwrap().count();
             assert!(packs <= MAX_PACKS, "run {run}: {packs} packs");
         }
+    }
+
+    // verifies: index/disk
+    #[test]
+    fn a_merge_keeps_what_a_full_build_reads_and_drops_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = |dir: &Path| {
+            let cache = FactsCache::open(dir);
+            let mut keys: Vec<String> = cache.places.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        // A full build: HEAD has `a1`, the history needs `old`.
+        let cache = FactsCache::open(dir.path());
+        for key in ["a1", "old"] {
+            cache.put(key.to_owned(), &facts(key));
+        }
+        cache.keep_snapshot(["a1".to_owned()]);
+        cache.keep_history(["old".to_owned()], true);
+        cache.save();
+        // Incremental runs, each changing `a` (no longer needed once superseded) and adding a
+        // history version (`h<run>`), which later runs never read again.
+        let runs = 4 * MAX_PACKS;
+        for run in 2..runs {
+            let cache = FactsCache::open(dir.path());
+            let (key, history) = (format!("a{run}"), format!("h{run}"));
+            cache.put(key.clone(), &facts(&key));
+            cache.put(history.clone(), &facts(&history));
+            cache.keep_snapshot([key]);
+            cache.keep_history([history], false);
+            cache.save();
+        }
+        let kept = entries(dir.path());
+        // Every history version stays, the old snapshots' files go (but those of the runs since
+        // the last merge).
+        for key in std::iter::once("old".to_owned()).chain((2..runs).map(|r| format!("h{r}"))) {
+            assert!(kept.contains(&key), "{key} dropped: {kept:?}");
+        }
+        let snapshots = kept.iter().filter(|k| k.starts_with('a')).count();
+        assert!(
+            snapshots <= MAX_PACKS + 1,
+            "{snapshots} snapshots kept: {kept:?}"
+        );
+        assert!(!kept.contains(&"a1".to_owned()), "{kept:?}");
+        // A full build says the history anew: what it no longer needs goes at the next merge.
+        for run in 0..=MAX_PACKS {
+            let cache = FactsCache::open(dir.path());
+            let key = format!("b{run}");
+            cache.put(key.clone(), &facts(&key));
+            cache.keep_snapshot([key]);
+            cache.keep_history(["old".to_owned()], run == 0);
+            cache.save();
+        }
+        let kept = entries(dir.path());
+        assert!(kept.contains(&"old".to_owned()), "{kept:?}");
+        assert!(!kept.iter().any(|k| k.starts_with('h')), "{kept:?}");
+    }
+
+    #[test]
+    fn without_a_snapshot_a_merge_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        for run in 0..=MAX_PACKS {
+            let cache = FactsCache::open(dir.path());
+            cache.put(format!("k{run}"), &facts("p"));
+            cache.save();
+        }
+        let cache = FactsCache::open(dir.path());
+        assert_eq!(cache.places.len(), MAX_PACKS + 1);
+        assert_eq!(cache.packs.len(), 1);
     }
 
     #[test]

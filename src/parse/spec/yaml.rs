@@ -19,15 +19,24 @@ use crate::facts::{Dependency, Feature, FileFacts, ItemKind, Position, Severity,
 pub fn parse_spec(text: &str, facts: &mut FileFacts) {
     // Deep nesting costs the YAML readers time that grows faster than the file: refuse it
     // before they start.
-    if let Some(line) = too_deep(text) {
-        facts.diagnostic(
-            Severity::Error,
-            Some(Position { line, column: 1 }),
-            format!("YAML nested deeper than {MAX_DEPTH} levels here; the file was not read"),
-        );
-        return;
-    }
-    let layout = Layout::read(text);
+    // Block collections (`- - - x`, indented mappings) are counted by the event pass, which
+    // keeps its open collections in a list, before serde_yaml builds (and drops) values by
+    // recursion.
+    let layout = match too_deep(text) {
+        Some(line) => Err(line),
+        None => Layout::read(text),
+    };
+    let layout = match layout {
+        Ok(layout) => layout,
+        Err(line) => {
+            facts.diagnostic(
+                Severity::Error,
+                Some(Position { line, column: 1 }),
+                format!("YAML nested deeper than {MAX_DEPTH} levels here; the file was not read"),
+            );
+            return;
+        }
+    };
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let node = layout.documents.get(index);
         let value = match Value::deserialize(document) {
@@ -47,7 +56,7 @@ pub fn parse_spec(text: &str, facts: &mut FileFacts) {
     }
 }
 
-/// The deepest nesting of flow collections (`[`, `{`) a spec may have: serde_yaml's own limit.
+/// The deepest nesting of collections a spec may have: serde_yaml's own limit.
 const MAX_DEPTH: usize = 128;
 
 // implements: index/bad-input
@@ -477,13 +486,24 @@ fn element(node: Option<&Node>, index: usize) -> Option<&Node> {
 }
 
 impl Layout {
-    /// Reads the layout; on a syntax error it keeps what it had, since serde_yaml reports the error.
-    fn read(text: &str) -> Layout {
+    /// Reads the layout; on a syntax error it keeps what it had, since serde_yaml reports the
+    /// error. Collections nested deeper than [`MAX_DEPTH`] are an error at the line where they
+    /// do.
+    fn read(text: &str) -> Result<Layout, u32> {
         let mut builder = LayoutBuilder::default();
         let mut parser = Parser::new_from_str(text);
-        let _ = parser.load(&mut builder, true);
-        Layout {
-            documents: builder.documents,
+        // Event by event: yaml-rust2's own `load` walks nested collections by recursion.
+        while builder.too_deep.is_none() {
+            match parser.next_token() {
+                Ok((Event::StreamEnd, _)) | Err(_) => break,
+                Ok((event, mark)) => builder.on_event(event, mark),
+            }
+        }
+        match builder.too_deep {
+            Some(line) => Err(line),
+            None => Ok(Layout {
+                documents: builder.documents,
+            }),
         }
     }
 }
@@ -493,6 +513,8 @@ struct LayoutBuilder {
     documents: Vec<Node>,
     /// Open collections; mappings alternate key and value.
     stack: Vec<(Node, Option<(String, u32)>)>,
+    /// The line where collections first nested deeper than [`MAX_DEPTH`]; nothing is built after.
+    too_deep: Option<u32>,
 }
 
 impl LayoutBuilder {
@@ -522,6 +544,19 @@ impl LayoutBuilder {
 impl MarkedEventReceiver for LayoutBuilder {
     fn on_event(&mut self, event: Event, mark: Marker) {
         let line = mark.line() as u32;
+        if self.too_deep.is_some() {
+            return;
+        }
+        if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.too_deep = Some(line);
+            // Dropped here, by a loop: a deep tree would be dropped by recursion.
+            while let Some((node, _)) = self.stack.pop() {
+                drop(node);
+            }
+            return;
+        }
         match event {
             Event::Scalar(text, ..) => {
                 self.push_value(Node::Scalar { line, text });
@@ -590,6 +625,29 @@ mod tests {
         assert!(too_deep(&"[[[[".repeat(40)).is_some());
         assert_eq!(too_deep(fine), None);
         assert_eq!(parse(fine).features.len(), 1);
+    }
+
+    // verifies: index/bounded
+    #[test]
+    fn deep_block_nesting_is_refused_at_its_line_without_recursion() {
+        // `- - - x` opens a block sequence per dash: 100,000 on one line overflowed the stack.
+        for deep in [
+            format!("feature: x\nacceptance:\n  - {}x\n", "- ".repeat(100_000)),
+            (0..2_000)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                .collect::<String>(),
+        ] {
+            let started = std::time::Instant::now();
+            let facts = parse(&deep);
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            let d = &facts.diagnostics[0];
+            assert!(
+                d.message.contains("nested deeper than 128 levels"),
+                "{}",
+                d.message
+            );
+            assert!(d.position.is_some_and(|p| p.line >= 3), "{d:?}");
+        }
     }
 
     const SEED: &str = r#"feature: imageUpload

@@ -1,0 +1,3 @@
+#![no_main]
+// See `kg::fuzz::markdown` for what this target reads.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kg::fuzz::markdown(data));

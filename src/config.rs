@@ -84,6 +84,57 @@ pub struct TraceConfig {
 }
 
 /// The longest call chain from a test that kg follows to infer verification.
+/// The deepest `kg.toml`'s arrays and inline tables may nest (kg's own keys nest two levels).
+const MAX_DEPTH: usize = 32;
+
+// implements: index/bounded
+/// The line where `text`'s arrays and inline tables (outside strings and comments) first nest
+/// deeper than [`MAX_DEPTH`], if they do: one pass, linear in the text.
+fn too_deep(text: &str) -> Option<u32> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut line, mut i) = (0usize, 1u32, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            quote @ (b'"' | b'\'') => {
+                // A string, basic or literal, on one line or (tripled) on several.
+                let triple = bytes[i..].starts_with(&[quote; 3]);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if quote == b'"' => i += 1,
+                        b'\n' if triple => line += 1,
+                        b'\n' => break,
+                        q if q == quote && (!triple || bytes[i..].starts_with(&[quote; 3])) => {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 pub const MAX_INFERRED_DISTANCE: u32 = crate::link::calls::MAX_CALL_CHAIN;
 
 /// The relations `require` may name.
@@ -149,6 +200,14 @@ impl Config {
     /// the `tracey` format claims their files unless `[formats]` says otherwise, and each file
     /// is in the set that names it.
     pub fn parse_with(text: &str, tracey: &[TraceySpec]) -> Result<Config, ConfigError> {
+        // The TOML reader nests by recursion: refuse deep arrays and tables before it starts.
+        if let Some(line) = too_deep(text) {
+            return Err(ConfigError {
+                line,
+                column: 1,
+                message: format!("arrays or tables nested deeper than {MAX_DEPTH} levels"),
+            });
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|err| {
             let (line, column) = err
                 .span()
@@ -420,6 +479,37 @@ impl FileRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // verifies: index/bounded
+    #[test]
+    fn deep_arrays_and_tables_are_refused_before_the_toml_reader() {
+        for deep in [
+            format!(
+                "[trace]\nrequire = {}{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            format!(
+                "\n\na = {}1{}\n",
+                "{b = ".repeat(100_000),
+                "}".repeat(100_000)
+            ),
+        ] {
+            let Err(err) = Config::parse(&deep) else {
+                panic!("refused")
+            };
+            assert!(
+                err.message.contains("nested deeper than 32"),
+                "{}",
+                err.message
+            );
+            assert!(err.line >= 2, "line {}", err.line);
+        }
+        // Brackets in strings, literal strings, multi-line strings and comments are text.
+        let fine = "# [[[[[[[[\n[files]\nspecs = [\"specs/[0-9]*/[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[.yaml\", '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', \"\"\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n[[\"\"\"]\n";
+        assert_eq!(too_deep(fine), None);
+        assert!(too_deep(&"[".repeat(33)).is_some());
+    }
 
     // verifies: index/files
     #[test]

@@ -16,6 +16,7 @@ use crate::parse::{CodeQueries, FileParser};
 /// The file size limit the targets parse under: kg's default.
 const MAX_SIZE: u64 = crate::config::DEFAULT_MAX_FILE_SIZE;
 
+// implements: index/fuzzed
 /// A target: arbitrary bytes in, nothing out.
 pub type Target = fn(&[u8]);
 

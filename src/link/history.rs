@@ -250,10 +250,8 @@ impl Lineage {
 
 /// The 1-based lines of `new` that a change from `old` added or modified.
 pub fn changed_lines(old: &str, new: &str) -> Vec<u32> {
-    use imara_diff::{Algorithm, Diff, InternedInput};
-    let input = InternedInput::new(old, new);
-    let diff = Diff::compute(Algorithm::Histogram, &input);
-    diff.hunks()
+    crate::git::diff::line_hunks(old, new)
+        .into_iter()
         .flat_map(|h| h.after.start + 1..h.after.end + 1)
         .collect()
 }

@@ -48,42 +48,66 @@ pub fn parse_markdown(text: &str, syntax: &dyn MarkerSyntax, facts: &mut FileFac
         }
     }
 
+    // implements: index/bounded
+    // A section runs until the next heading of its level or above; the sections still open
+    // (a stack, at most six deep) are the new one's ancestors. Linear in the headings.
     let last_line = lines.count();
-    for (i, (level, start, title)) in headings.iter().enumerate() {
-        let end = headings[i + 1..]
-            .iter()
-            .find(|(l, _, _)| l <= level)
-            .map_or(last_line, |(_, next, _)| next - 1);
-        let parent = facts
-            .sections
-            .iter()
-            .rposition(|s| s.level < *level && s.end_line >= *start);
+    let mut open: Vec<usize> = Vec::new();
+    for (level, start, title) in &headings {
+        while let Some(&top) = open.last() {
+            if facts.sections[top].level < *level {
+                break;
+            }
+            let section = &mut facts.sections[top];
+            section.end_line = (start - 1).max(section.start_line);
+            open.pop();
+        }
+        let parent = open.last().copied();
         let mut heading_path =
             parent.map_or_else(Vec::new, |p| facts.sections[p].heading_path.clone());
         heading_path.push(title.clone());
+        open.push(facts.sections.len());
         facts.sections.push(DocSection {
             title: title.clone(),
             heading_path,
             level: *level,
             start_line: *start,
-            end_line: end.max(*start),
+            end_line: last_line.max(*start),
             parent,
         });
     }
 
-    let heading_lines: Vec<u32> = headings.iter().map(|(_, line, _)| *line).collect();
+    let heading_lines: std::collections::HashSet<u32> =
+        headings.iter().map(|(_, line, _)| *line).collect();
+    // Lines go in order, and so do code blocks and sections: one cursor into each.
+    let (mut code, mut last_started) = (0usize, None::<usize>);
     // The feature whose spec directory holds this doc (`.kiro/specs/auth/design.md`).
     let feature = syntax.scope(&facts.path);
     for (n, line) in text.lines().enumerate() {
         let number = n as u32 + 1;
-        if code_lines.iter().any(|r| r.contains(&number)) {
+        while code_lines.get(code).is_some_and(|r| r.end <= number) {
+            code += 1;
+        }
+        if code_lines.get(code).is_some_and(|r| r.contains(&number)) {
             continue;
         }
-        let anchor = facts
-            .sections
+        // The innermost section holding the line: the last one started, or its nearest
+        // ancestor that has not ended.
+        let started = last_started.map_or(0, |i| i + 1);
+        let more = facts.sections[started..]
             .iter()
-            .rposition(|s| s.start_line <= number && number <= s.end_line)
-            .map_or(Anchor::File, Anchor::Section);
+            .take_while(|s| s.start_line <= number)
+            .count();
+        if more > 0 {
+            last_started = Some(started + more - 1);
+        }
+        let mut holder = last_started;
+        while let Some(i) = holder
+            && facts.sections[i].end_line < number
+        {
+            holder = facts.sections[i].parent;
+        }
+        let anchor = holder.map_or(Anchor::File, Anchor::Section);
         // Prose cites local ids (`FR-003`) all the time; only markers declare in docs, and in a
         // feature's own design doc a `Validates:` line (Kiro's correctness properties).
         let validates = feature.is_some() && line.contains("Validates");
@@ -144,6 +168,33 @@ mod tests {
     use super::*;
     use crate::facts::FileKind;
     use crate::parse::refs::NATIVE;
+
+    // verifies: index/bounded
+    #[test]
+    fn many_sections_code_blocks_and_markers_take_linear_time() {
+        // 20,000 sections took 36 s (every line looked for its section among all of them).
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "# h{i}\n## s{i}\nimplements: a/AC-{i}\n```\nx\n```\nFR-{i:03}\n"
+            ));
+        }
+        let mut facts = FileFacts::new("docs/big.md", FileKind::Doc, "0", text.len() as u64);
+        let started = std::time::Instant::now();
+        parse_markdown(&text, &NATIVE, &mut facts);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(facts.sections.len(), 40_000);
+        assert_eq!(facts.references.len(), 20_000);
+        // Each marker anchors to its `##` section, whose parent is the `#` one.
+        let last = facts.references.last().unwrap();
+        assert_eq!(last.anchor, Anchor::Section(39_999));
+        assert_eq!(facts.sections[39_999].parent, Some(39_998));
+        assert_eq!(facts.sections[39_998].end_line, 7 * 20_000);
+    }
 
     const DOC: &str = "Intro mentions a/AC-9.\n\
 # Upload\n\

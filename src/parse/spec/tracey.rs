@@ -211,8 +211,52 @@ impl Styx {
 }
 
 /// The document `text` as a tree, from the events of styx-parse.
+/// The deepest a configuration may nest (tracey's own nest four levels).
+const MAX_DEPTH: usize = 64;
+
+// implements: index/bounded
+/// The line where `text`'s objects and sequences (outside quoted strings and `//` comments)
+/// first nest deeper than [`MAX_DEPTH`], if they do: one pass, linear in the text.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '/' if chars.peek() == Some(&'/') => while chars.next_if(|c| *c != '\n').is_some() {},
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '\n' => line += 1,
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '(' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+            }
+            ')' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 fn styx_tree(text: &str) -> Result<Styx, String> {
     use styx_parse::{EventKind, Parser};
+    // The styx reader nests by recursion: deep nesting is refused before it starts.
+    if let Some(line) = too_deep(text) {
+        return Err(format!(
+            "nested deeper than {MAX_DEPTH} levels at line {line}"
+        ));
+    }
     // Open containers, each with the key its value will stand under.
     let mut stack: Vec<(Option<String>, Styx)> = Vec::new();
     let mut root = Styx::Unit;
@@ -320,5 +364,14 @@ mod tests {
         );
         assert!(read_config("specs ( { include (a) } )").is_err());
         assert!(read_config("specs ( {").is_err());
+        // Deep nesting is refused before a deep tree is built (it overflowed the stack).
+        let deep = format!("specs\n{}", "( { a ".repeat(100_000));
+        let Err(err) = read_config(&deep) else {
+            panic!("refused")
+        };
+        assert!(
+            err.contains("nested deeper than 64 levels at line 2"),
+            "{err}"
+        );
     }
 }

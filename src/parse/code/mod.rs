@@ -191,6 +191,8 @@ impl<'q> CodeParser<'q> {
         let source = text.as_bytes();
 
         let mut raw: BTreeMap<(usize, usize), RawDefinition> = BTreeMap::new();
+        // Rust functions a test attribute marks, read once when the first is asked about.
+        let mut tests = None;
         let mut comments = Vec::new();
         let mut calls: Vec<(Node, Option<Node>)> = Vec::new();
         let mut imports = Vec::new();
@@ -240,7 +242,10 @@ impl<'q> CodeParser<'q> {
             };
             let is_test = language == Language::Rust
                 && kind == DefKind::Function
-                && (facts.is_test_file || has_test_attribute(node, source));
+                && (facts.is_test_file
+                    || tests
+                        .get_or_insert_with(|| rust::test_functions(&tree, source))
+                        .contains(&node.id()));
             raw.insert(
                 key,
                 RawDefinition {
@@ -334,14 +339,23 @@ impl<'q> CodeParser<'q> {
                     .map(move |line| (line, *c))
             })
             .collect();
+        let siblings = Siblings::of(&comments);
+        let anchors = comment_anchors(&comments, &siblings, source, language, &facts.definitions);
+        let anchor_of =
+            |comment: &Node| anchors.get(&comment.id()).copied().unwrap_or(Anchor::File);
         for comment in &comments {
-            attach_comment(*comment, source, language, syntax, facts);
+            attach_comment(
+                *comment,
+                &siblings,
+                anchor_of(comment),
+                source,
+                syntax,
+                facts,
+            );
         }
         let in_comment = |line: u32| comment_at.contains_key(&line);
-        refs::add_file_references(syntax, text, facts, in_comment, |facts, line| {
-            comment_at.get(&line).map_or(Anchor::File, |comment| {
-                comment_anchor(*comment, source, language, &facts.definitions)
-            })
+        refs::add_file_references(syntax, text, facts, in_comment, |_, line| {
+            comment_at.get(&line).map_or(Anchor::File, anchor_of)
         });
         // A test case's title may be a spec scenario's name (OpenSpec teams name tests after
         // scenarios): a reference by title, which names something only if a scenario has it.
@@ -633,6 +647,33 @@ mod tests {
                 "14:16 implements f/d -> <file>",
             ]
         );
+    }
+
+    // verifies: index/bounded
+    #[test]
+    fn a_long_run_of_comments_attaches_in_linear_time() {
+        // 5,000 doc comment lines above one function took minutes: each line walked to the
+        // function through siblings that tree-sitter finds by walking their parent.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("/// implements: f/AC-{i}\n"));
+        }
+        text.push_str("pub fn f() {}\n// implements: f/last\n\nfn g() {}\n");
+        let started = std::time::Instant::now();
+        let facts = parse("src/lib.rs", Language::Rust, false, &text);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(facts.references.len(), 20_001);
+        assert!(
+            facts.references[..20_000]
+                .iter()
+                .all(|r| r.anchor == Anchor::Definition(0))
+        );
+        // Not across a blank line.
+        assert_eq!(facts.references[20_000].anchor, Anchor::File);
     }
 
     #[test]

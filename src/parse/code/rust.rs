@@ -47,38 +47,56 @@ pub(super) fn strip_generics(name: &str) -> &str {
     name.find('<').map_or(name, |i| &name[..i]).trim()
 }
 
-/// Rust test attributes: `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[test_case(..)]`, ...
-pub(super) fn has_test_attribute(function: Node, source: &[u8]) -> bool {
-    let mut sibling = function.prev_named_sibling();
-    while let Some(node) = sibling {
-        match node.kind() {
-            "attribute_item" => {
-                let text = node_text(node, source);
-                let path = text
-                    .trim_start_matches("#[")
-                    .split(['(', ']', '='])
-                    .next()
-                    .unwrap_or("")
-                    .trim();
-                let last = path.rsplit("::").next().unwrap_or(path);
-                if matches!(
-                    last,
-                    "test"
-                        | "rstest"
-                        | "test_case"
-                        | "quickcheck"
-                        | "proptest"
-                        | "wasm_bindgen_test"
-                ) {
-                    return true;
+// implements: index/bounded
+/// The functions (by node id) that a test attribute (`#[test]`, `#[tokio::test]`, `#[rstest]`,
+/// ...) marks, with only comments and other attributes between. One walk of the tree with a
+/// cursor: tree-sitter finds a node's previous sibling by walking its parent's children, so
+/// asking it per function cost the square of a long file.
+pub(super) fn test_functions(tree: &Tree, source: &[u8]) -> std::collections::HashSet<usize> {
+    let mut tests = std::collections::HashSet::new();
+    let mut cursor = tree.walk();
+    // Per level of the walk: whether a test attribute stands above the next item.
+    let mut pending = vec![false];
+    loop {
+        let node = cursor.node();
+        if node.is_named() {
+            let above = pending.last_mut().expect("one level per depth");
+            match node.kind() {
+                "attribute_item" => *above |= is_test_attribute(node_text(node, source)),
+                "line_comment" | "block_comment" => {}
+                kind => {
+                    if kind == "function_item" && *above {
+                        tests.insert(node.id());
+                    }
+                    *above = false;
                 }
             }
-            "line_comment" | "block_comment" => {}
-            _ => return false,
         }
-        sibling = node.prev_named_sibling();
+        if cursor.goto_first_child() {
+            pending.push(false);
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return tests;
+            }
+            pending.pop();
+        }
     }
-    false
+}
+
+fn is_test_attribute(text: &str) -> bool {
+    let path = text
+        .trim_start_matches("#[")
+        .split(['(', ']', '='])
+        .next()
+        .unwrap_or("")
+        .trim();
+    let last = path.rsplit("::").next().unwrap_or(path);
+    matches!(
+        last,
+        "test" | "rstest" | "test_case" | "quickcheck" | "proptest" | "wasm_bindgen_test"
+    )
 }
 
 /// Expands a Rust use tree (`crate::scan::{self, scan, Gateway as Gw, sub::*}`) under `prefix`

@@ -508,7 +508,25 @@ fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
             Outcome::Unborn => bail!("nothing to query: HEAD has no commits yet"),
         }
     }
-    let Some(store) = store_dir.open_read()? else {
+    let opened = match store_dir.open_read() {
+        // A current store that cannot be read (truncated, damaged) is rebuilt, saying why.
+        Err(crate::store::StoreError::Storage { path, message }) if refresh => {
+            eprintln!(
+                "kg: the index in {} could not be read ({message}); rebuilding it",
+                path.display()
+            );
+            if let Outcome::Indexed(summary) =
+                index::ensure_index(&repo, &store_dir, true, !cli.quiet, |m| {
+                    eprintln!("kg: {m}")
+                })?
+            {
+                report::write_summary(&summary, cli.quiet, &mut io::stderr())?;
+            }
+            store_dir.open_read()?
+        }
+        other => other?,
+    };
+    let Some(store) = opened else {
         bail!(
             "no index in {}: run `kg index` first (or drop --no-refresh)",
             store_dir.root().display()

@@ -326,6 +326,82 @@ fn readers_never_see_a_store_being_written() {
     assert_eq!(now.lines().nth(1), Some("17"));
 }
 
+/// Damages every store in `dir` as `how` says, file by file.
+fn damage(dir: &std::path::Path, how: impl Fn(&std::path::Path)) {
+    for store in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+        if store.is_dir()
+            && store
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("store-")
+        {
+            for file in std::fs::read_dir(&store)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+            {
+                how(&file);
+            }
+        }
+    }
+}
+
+// verifies: history/safety
+#[test]
+fn a_damaged_store_is_an_error_named_and_rebuilt() {
+    let fixture = Fixture::empty();
+    fixture.write(
+        "specs/f.yaml",
+        "feature: f\nacceptance:\n  - \"It works.\"\n",
+    );
+    fixture.write("src/lib.rs", "// implements: f/AC-1\npub fn f() {}\n");
+    fixture.commit_all("Start", 0);
+    run(&fixture, "main", &["--quiet", "index"]);
+    let count = "SELECT (COUNT(*) AS ?n) WHERE { ?s a kg:Definition }";
+    let store = fixture.scratch.join("main");
+    // Its manifest gone, as a cut-short copy leaves it: a query rebuilds, and says why.
+    damage(&store, |file| {
+        if file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("MANIFEST")
+        {
+            std::fs::remove_file(file).unwrap();
+        }
+    });
+    let output = kg(&fixture, "main", &["query", "--format", "csv", count])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("could not be read"), "{stderr}");
+    assert!(stderr.contains("rebuilding it"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().nth(1),
+        Some("1")
+    );
+    // Its table files cut short, then a new commit: the incremental run rebuilds instead.
+    damage(&store, |file| {
+        if file.extension().is_some_and(|e| e == "sst") {
+            let bytes = std::fs::read(file).unwrap();
+            std::fs::write(file, &bytes[..bytes.len() / 2]).unwrap();
+        }
+    });
+    fixture.write("src/more.rs", "// implements: f/AC-1\npub fn g() {}\n");
+    fixture.commit_all("More", 1);
+    let output = kg(&fixture, "main", &["index"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("could not be read"), "{stderr}");
+    assert_eq!(
+        run(&fixture, "main", &["query", "--format", "csv", count])
+            .lines()
+            .nth(1),
+        Some("2")
+    );
+}
+
 // verifies: history/safety
 #[test]
 fn a_store_of_another_format_is_rebuilt_saying_so_once() {

@@ -178,7 +178,7 @@ pub fn ensure_index(
     let recorded = store.state()?;
     // An index another kg wrote is rebuilt, and the summary says so (once: the next run finds
     // this version's).
-    let rebuilt = recorded
+    let mut rebuilt = recorded
         .as_ref()
         .filter(|s| s.format != INDEX_FORMAT || s.tool_version != env!("CARGO_PKG_VERSION"))
         .map(|s| {
@@ -205,7 +205,17 @@ pub fn ensure_index(
         snapshot.selected.iter(),
     ));
     let updated = match previous {
-        Some(state) => incremental(repo, store, &lock, &snapshot, &cache, &state, &stages)?,
+        // A current store that cannot be read (truncated, damaged) is rebuilt, saying why.
+        Some(state) => match incremental(repo, store, &lock, &snapshot, &cache, &state, &stages) {
+            Err(IndexError::Store(StoreError::Storage { path, message })) => {
+                rebuilt = Some(format!(
+                    "the index in {} could not be read ({message}); rebuilding it",
+                    path.display()
+                ));
+                None
+            }
+            result => result?,
+        },
         None => None,
     };
     let mut summary = match updated {

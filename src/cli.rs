@@ -497,8 +497,9 @@ fn open_repo(cli: &Cli) -> anyhow::Result<Repo> {
 fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
     let repo = open_repo(cli)?;
     let store_dir = index::store_dir(&repo, cli.store.as_deref());
-    if refresh {
-        match index::ensure_index(&repo, &store_dir, false, !cli.quiet, |m| {
+    // Brings the index up to date (`force`: rebuilds it), printing what was done.
+    let bring_up = |force: bool| -> anyhow::Result<()> {
+        match index::ensure_index(&repo, &store_dir, force, !cli.quiet, |m| {
             eprintln!("kg: {m}")
         })? {
             Outcome::Indexed(summary) => {
@@ -507,6 +508,10 @@ fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
             Outcome::UpToDate(_) => {}
             Outcome::Unborn => bail!("nothing to query: HEAD has no commits yet"),
         }
+        Ok(())
+    };
+    if refresh {
+        bring_up(false)?;
     }
     let opened = match store_dir.open_read() {
         // A current store that cannot be read (truncated, damaged) is rebuilt, saying why.
@@ -515,13 +520,7 @@ fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
                 "kg: the index in {} could not be read ({message}); rebuilding it",
                 path.display()
             );
-            if let Outcome::Indexed(summary) =
-                index::ensure_index(&repo, &store_dir, true, !cli.quiet, |m| {
-                    eprintln!("kg: {m}")
-                })?
-            {
-                report::write_summary(&summary, cli.quiet, &mut io::stderr())?;
-            }
+            bring_up(true)?;
             store_dir.open_read()?
         }
         other => other?,

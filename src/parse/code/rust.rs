@@ -48,10 +48,10 @@ pub(super) fn strip_generics(name: &str) -> &str {
 }
 
 // implements: index/bounded
-/// The functions (by node id) that a test attribute (`#[test]`, `#[tokio::test]`, `#[rstest]`,
-/// ...) marks, with only comments and other attributes between. One walk of the tree with a
-/// cursor: tree-sitter finds a node's previous sibling by walking its parent's children, so
-/// asking it per function cost the square of a long file.
+/// The nodes (by id; the caller asks of the functions it captured) that a test attribute
+/// (`#[test]`, `#[tokio::test]`, `#[rstest]`, ...) marks, with only comments and other attributes
+/// between. One walk of the tree with a cursor: tree-sitter finds a node's previous sibling by
+/// walking its parent's children, so asking it per function cost the square of a long file.
 pub(super) fn test_functions(tree: &Tree, source: &[u8]) -> std::collections::HashSet<usize> {
     let mut tests = std::collections::HashSet::new();
     let mut cursor = tree.walk();
@@ -64,8 +64,9 @@ pub(super) fn test_functions(tree: &Tree, source: &[u8]) -> std::collections::Ha
             match node.kind() {
                 "attribute_item" => *above |= is_test_attribute(node_text(node, source)),
                 "line_comment" | "block_comment" => {}
-                kind => {
-                    if kind == "function_item" && *above {
+                _ => {
+                    // Any node: the caller asks only of the functions it captured.
+                    if *above {
                         tests.insert(node.id());
                     }
                     *above = false;

@@ -81,8 +81,10 @@ pub(super) fn named_in_docs(
         );
         let units = units(&facts, text);
         let mut seen = BTreeSet::new();
-        for (line, what) in hits {
-            let unit = innermost(&units, line).map(|i| &units[i]);
+        let lines: Vec<u32> = hits.iter().map(|(line, _)| *line).collect();
+        let holders = innermost_each(&units, &lines);
+        for ((line, what), holder) in hits.into_iter().zip(holders) {
+            let unit = holder.map(|i| &units[i]);
             let section = unit.and_then(|u| u.node.name.clone());
             if !seen.insert(section.clone()) {
                 continue;

@@ -22,6 +22,7 @@ use crate::git::{GitError, Repo};
 use crate::graph::{Iris, section_keys};
 use crate::link::history::diff_items;
 use crate::link::ids::Resolver;
+use crate::parse::nesting::Nesting;
 use crate::parse::spec::openspec;
 use crate::parse::{CodeQueries, FileParser};
 use crate::query::{iri_values, literal};

@@ -127,20 +127,27 @@ pub(super) fn lead_in(lines: &[&str], start: u32) -> u32 {
     first
 }
 
-/// Whether a line of a side's text is blank (a change there touches nothing).
-pub(super) fn is_blank(text: Option<&String>, line: u32) -> bool {
-    text.and_then(|t| t.lines().nth(line as usize - 1))
-        .is_some_and(|l| l.trim().is_empty())
+/// Those of `lines` that hold more than white space in a side's text (a change on a blank line
+/// touches nothing), in one pass over the text.
+fn not_blank(text: Option<&String>, lines: &[u32]) -> Vec<u32> {
+    let blank: Vec<bool> = text
+        .map(|t| t.lines().map(|l| l.trim().is_empty()).collect())
+        .unwrap_or_default();
+    lines
+        .iter()
+        .copied()
+        .filter(|&l| {
+            !l.checked_sub(1)
+                .and_then(|i| blank.get(i as usize))
+                .is_some_and(|b| *b)
+        })
+        .collect()
 }
 
-/// The innermost unit holding `line`.
-pub(super) fn innermost(units: &[Unit], line: u32) -> Option<usize> {
-    units
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| u.start <= line && line <= u.end)
-        .min_by_key(|(_, u)| u.end - u.start)
-        .map(|(i, _)| i)
+/// The innermost unit holding each of `lines`.
+pub(super) fn innermost_each(units: &[Unit], lines: &[u32]) -> Vec<Option<usize>> {
+    let spans: Vec<(usize, usize)> = lines.iter().map(|&l| (l as usize, l as usize)).collect();
+    Nesting::of(units.iter().map(|u| (u.start as usize, u.end as usize))).innermost_each(&spans)
 }
 
 /// The definitions (or sections) of one changed file that the changed lines fall in, on both
@@ -200,11 +207,9 @@ pub(super) fn touched_in(
     let mut new_hits: BTreeMap<Option<usize>, Vec<u32>> = BTreeMap::new();
     let mut old_hits: BTreeMap<Option<usize>, Vec<u32>> = BTreeMap::new();
     if new.is_some() {
-        for &line in &change.added {
-            new_hits
-                .entry(innermost(&new_units, line))
-                .or_default()
-                .push(line);
+        let holders = innermost_each(&new_units, &change.added);
+        for (&line, unit) in change.added.iter().zip(holders) {
+            new_hits.entry(unit).or_default().push(line);
         }
     }
     let mut old_lines = change.removed.clone();
@@ -212,11 +217,9 @@ pub(super) fn touched_in(
         // The patch did not apply: place its added lines where they sit in the old text.
         old_lines.extend(&change.added_at_old);
     }
-    for line in old_lines {
-        old_hits
-            .entry(innermost(&old_units, line))
-            .or_default()
-            .push(line);
+    let holders = innermost_each(&old_units, &old_lines);
+    for (line, unit) in old_lines.into_iter().zip(holders) {
+        old_hits.entry(unit).or_default().push(line);
     }
     let old_keys: HashMap<&str, usize> = old_units
         .iter()
@@ -253,8 +256,7 @@ pub(super) fn touched_in(
     if let (Some(_), Some(path)) = (new, change.new_path.as_deref()) {
         for (unit, lines) in &new_hits {
             let Some(i) = unit else {
-                let text = change.new_text.as_ref();
-                file_lines.extend(lines.iter().filter(|&&l| !is_blank(text, l)));
+                file_lines.extend(not_blank(change.new_text.as_ref(), lines));
                 continue;
             };
             let unit = &new_units[*i];
@@ -270,8 +272,7 @@ pub(super) fn touched_in(
         for (unit, lines) in &old_hits {
             let Some(i) = unit else {
                 if file_lines.is_empty() {
-                    let text = change.old_text.as_ref();
-                    file_lines.extend(lines.iter().filter(|&&l| !is_blank(text, l)));
+                    file_lines.extend(not_blank(change.old_text.as_ref(), lines));
                 }
                 continue;
             };

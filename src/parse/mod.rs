@@ -3,6 +3,7 @@
 
 pub mod code;
 pub mod markdown;
+pub(crate) mod nesting;
 pub mod refs;
 pub mod spec;
 pub mod text;

@@ -165,11 +165,16 @@ pub(super) fn comment_anchors(
     siblings: &Siblings,
     source: &[u8],
     language: Language,
-    definitions: &[Definition],
+    nesting: &Nesting,
 ) -> HashMap<usize, Anchor> {
     let mut following: HashMap<usize, Option<usize>> = HashMap::new();
     let mut anchors = HashMap::with_capacity(comments.len());
-    for comment in comments {
+    let spans: Vec<(usize, usize)> = comments
+        .iter()
+        .map(|c| (c.start_byte(), c.end_byte()))
+        .collect();
+    let holders = nesting.innermost_each(&spans);
+    for (comment, holder) in comments.iter().zip(holders) {
         let text = node_text(*comment, source);
         let inner_doc =
             language == Language::Rust && (text.starts_with("//!") || text.starts_with("/*!"));
@@ -177,12 +182,10 @@ pub(super) fn comment_anchors(
             None
         } else {
             siblings.around(*comment).and_then(|(children, at)| {
-                following_definition(children, at, source, definitions, &mut following)
+                following_definition(children, at, source, nesting, &mut following)
             })
         };
-        let anchor = before
-            .or_else(|| innermost(definitions, comment.start_byte(), comment.end_byte()))
-            .map_or(Anchor::File, Anchor::Definition);
+        let anchor = before.or(holder).map_or(Anchor::File, Anchor::Definition);
         anchors.insert(comment.id(), anchor);
     }
     anchors
@@ -195,7 +198,7 @@ fn following_definition(
     siblings: &[Node],
     at: usize,
     source: &[u8],
-    definitions: &[Definition],
+    nesting: &Nesting,
     memo: &mut HashMap<usize, Option<usize>>,
 ) -> Option<usize> {
     let comment = siblings[at];
@@ -203,7 +206,7 @@ fn following_definition(
     if trails_code(comment, source) {
         return at
             .checked_sub(1)
-            .and_then(|previous| outermost_within(siblings[previous], definitions));
+            .and_then(|previous| outermost_within(siblings[previous], nesting));
     }
     if let Some(known) = memo.get(&comment.id()) {
         return *known;
@@ -228,7 +231,7 @@ fn following_definition(
             }
             _ if !node.is_named() => {}
             _ => {
-                found = outermost_within(*node, definitions);
+                found = outermost_within(*node, nesting);
                 break;
             }
         }
@@ -264,11 +267,6 @@ pub(super) fn last_row(node: Node) -> usize {
 
 /// The outermost definition inside `node` (an `export` statement wraps its declaration; an
 /// expression statement wraps an `it(...)` call).
-pub(super) fn outermost_within(node: Node, definitions: &[Definition]) -> Option<usize> {
-    definitions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| node.start_byte() <= d.start_byte && d.end_byte <= node.end_byte())
-        .min_by_key(|(_, d)| d.start_byte)
-        .map(|(i, _)| i)
+pub(super) fn outermost_within(node: Node, nesting: &Nesting) -> Option<usize> {
+    nesting.first_within(node.start_byte(), node.end_byte())
 }

@@ -23,6 +23,7 @@ mod comments;
 mod rust;
 mod typescript;
 
+use super::nesting::Nesting;
 use comments::*;
 use rust::*;
 use typescript::*;
@@ -196,68 +197,72 @@ impl<'q> CodeParser<'q> {
         let mut comments = Vec::new();
         let mut calls: Vec<(Node, Option<Node>)> = Vec::new();
         let mut imports = Vec::new();
-        let mut matches = self.cursor.matches(&lq.query, tree.root_node(), source);
-        while let Some(m) = matches.next() {
-            let mut definition = None;
-            let mut name = None;
-            let mut call = None;
-            let mut arguments = None;
-            for capture in m.captures() {
-                match lq.roles[capture.index as usize] {
-                    Role::Definition(kind) => definition = Some((kind, capture.node)),
-                    Role::Name => name = Some(capture.node),
-                    Role::Comment => comments.push(capture.node),
-                    Role::Call => call = Some(capture.node),
-                    Role::CallArguments => arguments = Some(capture.node),
-                    Role::Tokens => {
-                        calls.extend(
-                            token_tree_calls(capture.node)
-                                .into_iter()
-                                .map(|call| (call, None)),
-                        );
+        for region in readable_regions(&tree, source.len(), facts) {
+            self.cursor.set_containing_byte_range(region);
+            let mut matches = self.cursor.matches(&lq.query, tree.root_node(), source);
+            while let Some(m) = matches.next() {
+                let mut definition = None;
+                let mut name = None;
+                let mut call = None;
+                let mut arguments = None;
+                for capture in m.captures() {
+                    match lq.roles[capture.index as usize] {
+                        Role::Definition(kind) => definition = Some((kind, capture.node)),
+                        Role::Name => name = Some(capture.node),
+                        Role::Comment => comments.push(capture.node),
+                        Role::Call => call = Some(capture.node),
+                        Role::CallArguments => arguments = Some(capture.node),
+                        Role::Tokens => {
+                            calls.extend(
+                                token_tree_calls(capture.node)
+                                    .into_iter()
+                                    .map(|call| (call, None)),
+                            );
+                        }
+                        Role::Import => imports.push(capture.node),
+                        Role::Other => {}
                     }
-                    Role::Import => imports.push(capture.node),
-                    Role::Other => {}
                 }
-            }
-            if let Some(callee) = call {
-                calls.push((callee, arguments));
-            }
-            let Some((kind, node)) = definition else {
-                continue;
-            };
-            let key = (node.start_byte(), node.end_byte());
-            // The same node can match several patterns (an exported arrow function): the first
-            // pattern in the query file wins.
-            if raw.get(&key).is_some_and(|d| d.pattern <= m.pattern_index) {
-                continue;
-            }
-            let (name, scope_name) = match (kind, name) {
-                (DefKind::Impl, _) => impl_names(node, source),
-                (_, Some(n)) => {
-                    let n = node_text(n, source).to_owned();
-                    (n.clone(), n)
+                if let Some(callee) = call {
+                    calls.push((callee, arguments));
                 }
-                (_, None) => continue,
-            };
-            let is_test = language == Language::Rust
-                && kind == DefKind::Function
-                && (facts.is_test_file
-                    || tests
-                        .get_or_insert_with(|| rust::test_functions(&tree, source))
-                        .contains(&node.id()));
-            raw.insert(
-                key,
-                RawDefinition {
-                    kind,
-                    node,
-                    name,
-                    scope_name,
-                    is_test,
-                    pattern: m.pattern_index,
-                },
-            );
+                let Some((kind, node)) = definition else {
+                    continue;
+                };
+                let key = (node.start_byte(), node.end_byte());
+                // The same node can match several patterns (an exported arrow function): the first
+                // pattern in the query file wins.
+                if raw.get(&key).is_some_and(|d| d.pattern <= m.pattern_index) {
+                    continue;
+                }
+                let (name, scope_name) = match (kind, name) {
+                    (DefKind::Impl, _) => impl_names(node, source),
+                    (_, Some(n)) => {
+                        let n = node_text(n, source).to_owned();
+                        (n.clone(), n)
+                    }
+                    (_, None) => continue,
+                };
+                let is_test = language == Language::Rust
+                    && kind == DefKind::Function
+                    && (facts.is_test_file
+                        || tests
+                            .get_or_insert_with(|| rust::test_functions(&tree, source))
+                            .contains(&node.id()));
+                raw.insert(
+                    key,
+                    RawDefinition {
+                        kind,
+                        node,
+                        name,
+                        scope_name,
+                        is_test,
+                        pattern: m.pattern_index,
+                    },
+                );
+            }
         }
+        self.cursor.set_containing_byte_range(0..usize::MAX);
 
         // In test files, describe/it/test calls are definitions too.
         let mut plain_calls = Vec::new();
@@ -316,13 +321,18 @@ impl<'q> CodeParser<'q> {
             };
             named_calls.push((callee, name));
         }
-        for (callee, name) in named_calls {
-            // `Ok(..)`, `Some(..)`, `Point(..)`: tuple structs and variants, not functions.
-            let last = name.rsplit("::").next().unwrap_or(&name);
-            if language == Language::Rust && last.starts_with(|c: char| c.is_ascii_uppercase()) {
-                continue;
-            }
-            let caller = innermost(&facts.definitions, callee.start_byte(), callee.end_byte());
+        // `Ok(..)`, `Some(..)`, `Point(..)`: tuple structs and variants, not functions.
+        named_calls.retain(|(_, name)| {
+            let last = name.rsplit("::").next().unwrap_or(name);
+            language != Language::Rust || !last.starts_with(|c: char| c.is_ascii_uppercase())
+        });
+        let nesting = Nesting::of(facts.definitions.iter().map(|d| (d.start_byte, d.end_byte)));
+        let spans: Vec<(usize, usize)> = named_calls
+            .iter()
+            .map(|(callee, _)| (callee.start_byte(), callee.end_byte()))
+            .collect();
+        let callers = nesting.innermost_each(&spans);
+        for ((callee, name), caller) in named_calls.into_iter().zip(callers) {
             facts.calls.push(Call {
                 caller,
                 callee: name,
@@ -340,7 +350,7 @@ impl<'q> CodeParser<'q> {
             })
             .collect();
         let siblings = Siblings::of(&comments);
-        let anchors = comment_anchors(&comments, &siblings, source, language, &facts.definitions);
+        let anchors = comment_anchors(&comments, &siblings, source, language, &nesting);
         let anchor_of =
             |comment: &Node| anchors.get(&comment.id()).copied().unwrap_or(Anchor::File);
         for comment in &comments {
@@ -461,16 +471,6 @@ fn node_text<'s>(node: Node, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }
 
-/// Index of the innermost definition whose range holds `start..end`.
-fn innermost(definitions: &[Definition], start: usize, end: usize) -> Option<usize> {
-    definitions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.start_byte <= start && end <= d.end_byte)
-        .min_by_key(|(_, d)| d.end_byte - d.start_byte)
-        .map(|(i, _)| i)
-}
-
 /// Reports the first syntax error; the rest of the tree is still used.
 fn report_syntax_errors(tree: &Tree, facts: &mut FileFacts) {
     let root = tree.root_node();
@@ -504,6 +504,108 @@ fn report_syntax_errors(tree: &Tree, facts: &mut FileFacts) {
             }
         }
     }
+}
+
+/// How many unnamed tokens in a row (brackets, operators) tree-sitter's query cursor is given.
+/// At every node it looks along the later siblings for a named one, so a run of n unnamed
+/// siblings costs n² steps: 40,000 unclosed `(`, which error recovery leaves side by side, took
+/// half a minute. Real code never has hundreds of such tokens without a name or literal between.
+const MAX_UNNAMED_RUN: usize = 256;
+
+/// How many such runs a file may have before kg stops reading it past the last.
+const MAX_UNNAMED_RUNS: usize = 64;
+
+/// A run of unnamed sibling tokens.
+struct Run {
+    tokens: usize,
+    start: usize,
+    end: usize,
+    from: tree_sitter::Point,
+    to: tree_sitter::Point,
+}
+
+/// The byte ranges the query reads: the whole file, or, when error recovery left more than
+/// [`MAX_UNNAMED_RUN`] unnamed tokens side by side, the parts around each such run, every run
+/// named in a diagnostic. Found in one walk of the parts that hold errors: only error recovery
+/// lays tokens side by side without bound (a clean tree's repetitions are balanced).
+fn readable_regions(tree: &Tree, len: usize, facts: &mut FileFacts) -> Vec<std::ops::Range<usize>> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return std::iter::once(0..len).collect();
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    let close = |run: &mut Option<Run>, runs: &mut Vec<Run>| {
+        if let Some(run) = run.take().filter(|r| r.tokens > MAX_UNNAMED_RUN) {
+            runs.push(run);
+        }
+    };
+    let mut cursor = root.walk();
+    // The run of unnamed children at each level of the walk.
+    let mut levels: Vec<Option<Run>> = vec![None];
+    'walk: loop {
+        let node = cursor.node();
+        if let Some(level) = levels.last_mut().filter(|_| node != root) {
+            if node.is_named() {
+                close(level, &mut runs);
+            } else {
+                let run = level.get_or_insert(Run {
+                    tokens: 0,
+                    start: node.start_byte(),
+                    end: 0,
+                    from: node.start_position(),
+                    to: node.end_position(),
+                });
+                run.tokens += 1;
+                run.end = node.end_byte();
+                run.to = node.end_position();
+            }
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            levels.push(None);
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if let Some(mut level) = levels.pop() {
+                close(&mut level, &mut runs);
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    runs.sort_by_key(|r| r.start);
+    let mut regions = Vec::new();
+    let mut start = 0;
+    for (i, run) in runs.iter().take(MAX_UNNAMED_RUNS).enumerate() {
+        let rest = if i + 1 == MAX_UNNAMED_RUNS {
+            format!(
+                "; this is the {MAX_UNNAMED_RUNS}th such run, so nothing past it was read either"
+            )
+        } else {
+            String::new()
+        };
+        facts.diagnostic(
+            Severity::Warning,
+            Some(Position {
+                line: run.from.row as u32 + 1,
+                column: run.from.column as u32 + 1,
+            }),
+            format!(
+                "{} brackets or operators in a row (lines {}-{}), more than {MAX_UNNAMED_RUN} \
+                 (unclosed brackets?): definitions and references among them were not read{rest}",
+                run.tokens,
+                run.from.row + 1,
+                run.to.row + 1,
+            ),
+        );
+        regions.push(start..run.start);
+        start = run.end;
+    }
+    if runs.len() < MAX_UNNAMED_RUNS {
+        regions.push(start..len);
+    }
+    regions.retain(|r| !r.is_empty());
+    regions
 }
 
 #[cfg(test)]
@@ -886,5 +988,66 @@ Deno.test({ name: "deno style", fn() {} });
         assert_eq!(names(&facts), vec!["function Bar 2-2"]);
         assert_eq!(refs(&facts), vec!["1:16 implements ui/AC-4 -> Bar"]);
         assert_eq!(facts.calls[0].callee, "fmt");
+    }
+
+    // verifies: index/bounded
+    #[test]
+    fn tens_of_thousands_of_unclosed_brackets_are_named_and_the_rest_is_read() {
+        // Error recovery leaves the brackets as one flat node; the query cursor once took n² steps
+        // on it (40,000 of them half a minute). Now the node is skipped and said to be.
+        let n = 60_000;
+        for (path, language, head, bracket) in [
+            (
+                "src/deep.rs",
+                Language::Rust,
+                "fn good() { helper(); }\n// implements: f/a\nfn bad() { ",
+                "(",
+            ),
+            (
+                "src/deep.ts",
+                Language::TypeScript,
+                "function good() { helper(); }\nconst a = ",
+                "[",
+            ),
+        ] {
+            let text = format!("{head}{}\n", bracket.repeat(n));
+            let started = std::time::Instant::now();
+            let facts = parse(path, language, false, &text);
+            let took = started.elapsed();
+            assert!(took.as_secs() < 10, "{path}: {took:?}");
+            let names = names(&facts);
+            assert!(
+                names.iter().any(|n| n.starts_with("function good")),
+                "{path}: {names:?}"
+            );
+            assert_eq!(facts.calls.len(), 1, "{path}: {:?}", facts.calls);
+            let crowded: Vec<&str> = facts
+                .diagnostics
+                .iter()
+                .map(|d| d.message.as_str())
+                .filter(|m| m.contains("brackets or operators in a row"))
+                .collect();
+            assert_eq!(crowded.len(), 1, "{path}: {:?}", facts.diagnostics);
+            let line = text.lines().count();
+            assert!(
+                crowded[0].contains(&format!("in a row (lines {line}-{line}), more than 256")),
+                "{}",
+                crowded[0]
+            );
+        }
+    }
+
+    #[test]
+    fn a_thousand_operators_in_a_clean_file_are_read_as_usual() {
+        // Only error recovery builds flat nodes: a long but well-formed expression is read.
+        let sum = vec!["1"; 3_000].join(" + ");
+        let text = format!("fn total() -> u32 {{ {sum} }}\nfn after() {{ total(); }}\n");
+        let facts = parse("src/sum.rs", Language::Rust, false, &text);
+        assert_eq!(
+            names(&facts),
+            vec!["function total 1-1", "function after 2-2"]
+        );
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        assert_eq!(facts.calls.len(), 1);
     }
 }

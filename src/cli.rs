@@ -191,9 +191,27 @@ pub fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("kg: {err:#}");
+            if is_disk_full(&err) {
+                eprintln!(
+                    "kg: the disk is full. A store becomes current only once it is complete, so \
+                     the previous index is unchanged and still answers; free some space (or give \
+                     --store a roomier place) and run kg index again."
+                );
+            }
             ExitCode::from(2)
         }
     }
+}
+
+// implements: history/safety
+/// Whether the error comes from a full disk, as the OS says it (`ENOSPC`) or as RocksDB words it.
+fn is_disk_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(28))
+            || cause.to_string().contains("No space left on device")
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

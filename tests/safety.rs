@@ -521,3 +521,131 @@ fn nothing_the_repository_names_runs() {
     let impact = run(&fixture, "main", &["impact", "--format", "json"]);
     assert!(impact.contains("f/AC-1"), "{impact}");
 }
+
+/// What one step of [`on_a_small_file_system`] left: its exit code and output.
+struct Step {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `steps` (name, shell command) one after another in a new user and mount namespace in
+/// which the store's directory is a tmpfs of `size`: a file system that fills up, with no root
+/// needed and nothing left mounted. `$KG` runs kg on that store, `$FS` is the file system.
+fn on_a_small_file_system(
+    fixture: &Fixture,
+    size: &str,
+    steps: &[(&str, &str)],
+) -> std::collections::HashMap<String, Step> {
+    let fs = fixture.scratch.join("small");
+    let out = fixture.scratch.join("steps");
+    std::fs::create_dir_all(&fs).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    let mut script = String::from(
+        "set -u\nmount -t tmpfs -o size=\"$SIZE\" tmpfs \"$FS\" || exit 97\n\
+         KG=\"$KG_BIN --store $FS/store\"\n",
+    );
+    for (name, command) in steps {
+        script.push_str(&format!(
+            "( {command} ) >\"$OUT/{name}.out\" 2>\"$OUT/{name}.err\"; echo $? >\"$OUT/{name}.rc\"\n"
+        ));
+    }
+    let status = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .current_dir(&fixture.root)
+        .env("SIZE", size)
+        .env("FS", &fs)
+        .env("OUT", &out)
+        .env("KG_BIN", env!("CARGO_BIN_EXE_kg"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .expect("unshare (util-linux) runs");
+    assert!(
+        status.success(),
+        "could not make a small file system in a user and mount namespace ({status})"
+    );
+    steps
+        .iter()
+        .map(|(name, _)| {
+            let read = |ext: &str| std::fs::read_to_string(out.join(format!("{name}.{ext}")));
+            let step = Step {
+                code: read("rc").unwrap().trim().parse().unwrap(),
+                stdout: read("out").unwrap(),
+                stderr: read("err").unwrap(),
+            };
+            (name.to_string(), step)
+        })
+        .collect()
+}
+
+// verifies: history/safety
+#[test]
+fn a_full_disk_fails_the_index_and_the_previous_one_still_answers() {
+    let fixture = Fixture::empty();
+    write_project(&fixture, 1);
+    fixture.commit_all("First", 0);
+    support::git(&fixture.root, &["tag", "first"]);
+    write_project(&fixture, 2);
+    fixture.commit_all("Second", 1);
+    support::git(&fixture.root, &["checkout", "-q", "--detach", "first"]);
+    let count =
+        "$KG query --no-refresh --format csv 'SELECT (COUNT(*) AS ?n) WHERE { ?c a kg:Commit }'";
+    // Fill every last page: large blocks, then small ones.
+    let fill = "dd if=/dev/zero of=$FS/filler bs=64k 2>/dev/null; dd if=/dev/zero of=$FS/filler2 bs=4k 2>/dev/null; df -k $FS";
+    let steps = on_a_small_file_system(
+        &fixture,
+        "256m",
+        &[
+            ("first", "$KG index"),
+            ("count-first", count),
+            ("fill", fill),
+            ("moved", "git checkout -q main"),
+            ("incremental", "$KG index"),
+            ("count-incremental", count),
+            ("full", "$KG index --force"),
+            ("count-full", count),
+            ("trace", "$KG trace --no-refresh --format json"),
+            ("free", "rm $FS/filler $FS/filler2"),
+            ("again", "$KG index"),
+            ("count-again", count),
+            ("stores", "ls -d $FS/store/store-* | wc -l"),
+        ],
+    );
+    let step = |name: &str| &steps[name];
+    for name in ["first", "moved", "free", "again"] {
+        assert_eq!(step(name).code, 0, "{name}: {}", step(name).stderr);
+    }
+    assert!(
+        step("fill").stdout.contains(" 100% "),
+        "{}",
+        step("fill").stdout
+    );
+    for name in ["incremental", "full"] {
+        let run = step(name);
+        assert_ne!(
+            run.code, 0,
+            "{name} succeeded on a full disk: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("No space left on device")
+                && run.stderr.contains("the disk is full")
+                && run.stderr.contains("the previous index is unchanged"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+    }
+    // The previous index answers throughout, and a trace can be read from it.
+    for name in ["count-first", "count-incremental", "count-full"] {
+        assert_eq!(step(name).code, 0, "{name}: {}", step(name).stderr);
+        assert_eq!(step(name).stdout.lines().nth(1), Some("1"), "{name}");
+    }
+    assert_eq!(step("trace").code, 0, "trace: {}", step("trace").stderr);
+    assert!(step("trace").stdout.contains("\"items\""));
+    // Once there is room again, the next run brings it up to date.
+    assert_eq!(step("count-again").stdout.lines().nth(1), Some("2"));
+    // And what the failed runs began is gone.
+    assert_eq!(step("stores").stdout.trim(), "1", "stores left behind");
+}

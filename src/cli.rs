@@ -58,6 +58,10 @@ enum Command {
     /// What a change touches: the criteria behind the changed code, the tests to run, the docs to
     /// review and the spec changes, each with the path that selected it
     Impact(ImpactArgs),
+    /// What an agent needs about an item, a file (PATH[:LINE]) or a symbol: the item's text and
+    /// status, its code as numbered snippets, its tests with the command to run them, its docs
+    /// and history, each with why; cut to a token budget
+    Context(ContextArgs),
     /// Write the whole graph as N-Quads or TriG
     Export {
         /// The RDF syntax
@@ -146,6 +150,31 @@ struct TraceArgs {
     /// Do not bring the index up to date first
     #[arg(long)]
     no_refresh: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ContextArgs {
+    /// An item id, a path (PATH or PATH:LINE) or a symbol name
+    #[arg(value_name = "ID|PATH[:LINE]|SYMBOL")]
+    subject: String,
+
+    /// About how many tokens the pack may take; it says what it left out
+    #[arg(long, value_name = "TOKENS", default_value_t = crate::context::DEFAULT_BUDGET)]
+    budget: usize,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "md")]
+    format: ContextFormat,
+
+    /// Do not bring the index up to date first
+    #[arg(long)]
+    no_refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ContextFormat {
+    Md,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -313,6 +342,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Trace(args) => trace(&cli, args),
         Command::Impact(args) => impact(&cli, args),
+        Command::Context(args) => context(&cli, args),
         Command::Export {
             format,
             output,
@@ -335,6 +365,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+// implements: agents/context
+/// Runs `kg context`: the pack on stdout.
+fn context(cli: &Cli, args: &ContextArgs) -> anyhow::Result<ExitCode> {
+    let (store, base) = open_index(cli, !args.no_refresh)?;
+    let repo = open_repo(cli)?;
+    let Some(state) = store.state()? else {
+        bail!("the index records no commit: run `kg index --force`");
+    };
+    let iris = crate::graph::Iris::new(base);
+    let config = index::head_config(&repo)?;
+    let sources = crate::context::Sources {
+        store: &store,
+        iris: &iris,
+        repo: &repo,
+        commit: repo.resolve_commit(&state.commit)?,
+        inferred_distance: config
+            .trace
+            .inferred_distance
+            .unwrap_or(crate::trace::DEFAULT_INFERRED_DISTANCE),
+    };
+    let pack = crate::context::pack(&sources, &args.subject, args.budget)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        ContextFormat::Md => out.write_all(crate::context::markdown(&pack).as_bytes())?,
+        ContextFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &pack)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 // implements: trace/gate

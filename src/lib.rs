@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod facts;
 pub mod fuzz;
 pub mod git;

@@ -62,6 +62,10 @@ enum Command {
     /// status, its code as numbered snippets, its tests with the command to run them, its docs
     /// and history, each with why; cut to a token budget
     Context(ContextArgs),
+    /// Serve MCP on stdio for coding agents: tools to find, trace, read the context of an item
+    /// and see a change's impact, with answers that fit a context window
+    #[command(after_help = crate::mcp::SETUP)]
+    Mcp,
     /// Write the whole graph as N-Quads or TriG
     Export {
         /// The RDF syntax
@@ -343,6 +347,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace(args) => trace(&cli, args),
         Command::Impact(args) => impact(&cli, args),
         Command::Context(args) => context(&cli, args),
+        Command::Mcp => {
+            let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+            crate::mcp::KgServer::new(&dir, cli.store.clone())?.serve_stdio()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export {
             format,
             output,

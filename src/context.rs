@@ -28,6 +28,7 @@ const SNIPPET_LINES: usize = 60;
 /// At most this many entries of one kind (code, tests, docs, callers) are listed.
 const LIST_AT_MOST: usize = 25;
 
+// implements: agents/freshness
 /// How fresh an answer is: the commit the index holds, HEAD, and the files that differ from it
 /// in the work tree (which the index does not see).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

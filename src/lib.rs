@@ -17,6 +17,7 @@ pub mod graph;
 pub mod impact;
 pub mod index;
 pub mod link;
+pub mod mcp;
 pub mod parse;
 pub mod progress;
 pub mod query;

@@ -109,6 +109,11 @@ impl Repo {
         self.inner.git_dir()
     }
 
+    /// The top of the work tree, if the repository has one (a bare one has not).
+    pub fn work_dir(&self) -> Option<&Path> {
+        self.inner.work_dir()
+    }
+
     fn local(&self) -> gix::Repository {
         let mut repo = self.inner.to_thread_local();
         repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);

@@ -289,7 +289,13 @@ fn styx_tree(text: &str) -> Result<Styx, String> {
                 attach(&mut stack, k, Styx::Unit);
             }
             EventKind::Error { kind } => {
-                let line = text[..event.span.start as usize].matches('\n').count() + 1;
+                // The span is in bytes and may fall inside a character: count bytes.
+                let upto = (event.span.start as usize).min(text.len());
+                let line = text.as_bytes()[..upto]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
                 return Err(format!("line {line}: {kind:?}"));
             }
             _ => {}

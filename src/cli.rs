@@ -66,6 +66,12 @@ enum Command {
     /// and see a change's impact, with answers that fit a context window
     #[command(after_help = crate::mcp::SETUP)]
     Mcp,
+    /// Serve the index over HTTP: a read-only SPARQL 1.1 endpoint at /sparql, the trace report
+    /// at /
+    Serve(ServeArgs),
+    /// Send the repository's graphs to a SPARQL 1.1 Graph Store Protocol endpoint: one PUT per
+    /// graph, only those that changed since the last push there (`kg push --store URL`)
+    Push(PushArgs),
     /// Write the whole graph as N-Quads or TriG
     Export {
         /// The RDF syntax
@@ -133,6 +139,10 @@ struct TraceArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: report::TraceFormat,
 
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
     /// Exit 1 when the policy fails, listing each failure with file and line on stderr
     #[arg(long)]
     check: bool,
@@ -175,6 +185,45 @@ struct ContextArgs {
     no_refresh: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct PushArgs {
+    /// The Graph Store Protocol endpoint (Oxigraph's `http://HOST:PORT/store`); `--store URL`
+    /// says the same
+    #[arg(value_name = "URL")]
+    url: Option<String>,
+
+    /// Authenticate as USER, with the password in the environment variable KG_PUSH_PASSWORD
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+
+    /// Send every graph, changed or not
+    #[arg(long)]
+    all: bool,
+
+    /// Do not bring the index up to date first
+    #[arg(long)]
+    no_refresh: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The address to listen on (port 0: any free port, printed on stderr)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    bind: std::net::SocketAddr,
+
+    /// Cancel a query that runs longer than this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
+
+    /// Refuse a result with more rows (or triples) than this
+    #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
+    max_rows: usize,
+
+    /// Requests served at once
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    threads: usize,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum ContextFormat {
     Md,
@@ -199,6 +248,10 @@ struct ImpactArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     format: report::ImpactFormat,
+
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 
     /// Exit 1 when the change has untraced definitions or changes a spec
     #[arg(long, value_delimiter = ',', value_parser = ["untraced", "spec-change"])]
@@ -258,7 +311,20 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    // `kg push --store URL`: the global --store names the server then, not a local directory.
+    let push_url = match (&cli.command, &cli.store) {
+        (Command::Push(args), store) => match (&args.url, store) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(store)) if is_url(store) => {
+                let url = store.to_string_lossy().into_owned();
+                cli.store = None;
+                Some(url)
+            }
+            _ => bail!("kg push needs the server's Graph Store Protocol URL: kg push --store URL"),
+        },
+        _ => None,
+    };
     match &cli.command {
         Command::Index { force, timings } => {
             let repo = open_repo(&cli)?;
@@ -347,6 +413,69 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace(args) => trace(&cli, args),
         Command::Impact(args) => impact(&cli, args),
         Command::Context(args) => context(&cli, args),
+        Command::Push(args) => {
+            let url = push_url.unwrap_or_default();
+            let (store, base) = open_index(&cli, !args.no_refresh)?;
+            let repo = open_repo(&cli)?;
+            let dir = index::store_dir(&repo, cli.store.as_deref());
+            let user = match &args.user {
+                Some(user) => Some((
+                    user.clone(),
+                    std::env::var("KG_PUSH_PASSWORD").map_err(|_| {
+                        anyhow::anyhow!("--user {user}: set the password in KG_PUSH_PASSWORD")
+                    })?,
+                )),
+                None => None,
+            };
+            let target = crate::push::Target {
+                url: url.clone(),
+                user,
+                all: args.all,
+            };
+            let quiet = cli.quiet;
+            let pushed = crate::push::push(&store, &dir, &base, &target, |m| {
+                if !quiet {
+                    eprintln!("kg push: {m}");
+                }
+            })?;
+            if !cli.quiet {
+                eprintln!(
+                    "kg push: {} graphs sent ({} KB), {} unchanged, {} deleted, to {url} in {:.2} s",
+                    pushed.sent,
+                    pushed.bytes.div_ceil(1024),
+                    pushed.unchanged,
+                    pushed.deleted,
+                    pushed.took.as_secs_f64()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            let repo = open_repo(&cli)?;
+            let root = repo
+                .work_dir()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| repo.git_dir().to_path_buf());
+            if args.timeout.is_nan() || args.timeout <= 0.0 {
+                bail!("--timeout must be a positive number of seconds");
+            }
+            crate::serve::serve(
+                root,
+                cli.store.clone(),
+                crate::serve::Options {
+                    bind: args.bind,
+                    timeout: std::time::Duration::from_secs_f64(args.timeout),
+                    max_rows: args.max_rows,
+                    threads: args.threads,
+                },
+                |address| {
+                    eprintln!(
+                        "kg serve: listening on http://{address}/ (the trace report; SPARQL at http://{address}/sparql)"
+                    )
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Mcp => {
             let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
             crate::mcp::KgServer::new(&dir, cli.store.clone())?.serve_stdio()?;
@@ -362,13 +491,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportFormat::Nquads => oxigraph::io::RdfFormat::NQuads,
                 ExportFormat::Trig => oxigraph::io::RdfFormat::TriG,
             };
-            let mut out: Box<dyn Write> = match output {
-                Some(path) => Box::new(BufWriter::new(
-                    File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?,
-                )),
-                None => Box::new(BufWriter::new(io::stdout().lock())),
-            };
+            let mut out = self::output(output.as_deref())?;
             store.dump(rdf, &mut out)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -428,8 +551,9 @@ fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
     }) {
         bail!("no feature or item is called `{unknown}`");
     }
-    let mut out = BufWriter::new(io::stdout().lock());
-    report::write_trace(&report, args.format, &mut out)?;
+    let page = html_page(cli, &store)?;
+    let mut out = output(args.output.as_deref())?;
+    report::write_trace(&report, args.format, &page, &mut out)?;
     out.flush()?;
     if !args.check {
         return Ok(ExitCode::SUCCESS);
@@ -499,8 +623,9 @@ fn impact(cli: &Cli, args: &ImpactArgs) -> anyhow::Result<ExitCode> {
         docs: &docs,
     };
     let report = crate::impact::analyze(&context, &changes, diagnostics)?;
-    let mut out = BufWriter::new(io::stdout().lock());
-    report::write_impact(&report, args.format, &mut out)?;
+    let page = html_page(cli, &store)?;
+    let mut out = output(args.output.as_deref())?;
+    report::write_impact(&report, args.format, &page, &mut out)?;
     out.flush()?;
     let mut failures = Vec::new();
     if args.fail_on.iter().any(|f| f == "untraced") && !report.untraced.is_empty() {
@@ -568,6 +693,38 @@ fn looks_like_a_name(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn is_url(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// Where a report goes: FILE, or stdout.
+fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+/// What an HTML report says of its repository: its name, the indexed commit, and where its
+/// files are on the hosting site.
+fn html_page(cli: &Cli, store: &ReadStore) -> anyhow::Result<report::Page> {
+    let repo = open_repo(cli)?;
+    let commit = store.state()?.map(|s| s.commit).unwrap_or_default();
+    let title = repo
+        .work_dir()
+        .and_then(|d| d.canonicalize().ok())
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "repository".to_owned());
+    Ok(report::Page::new(
+        &title,
+        &commit,
+        repo.remote_url().as_deref(),
+    ))
 }
 
 fn short(commit: &str) -> &str {

@@ -543,34 +543,29 @@ fn code_pack(
             pack.items.push(entry);
         }
     }
-    // The definitions themselves, as code; a whole file's only when there are few.
-    for def in defs
-        .iter()
-        .filter(|d| !whole_file || d.start == d.end || defs.len() <= 3)
-    {
+    // The definitions themselves, as code. Of a whole file, the outermost carry the source
+    // (their members are in it), as far as the budget goes.
+    // (The definitions come by start line: one is inside an earlier one that ends after it.)
+    let mut reach = 0;
+    for def in defs {
+        let inner = whole_file && reach >= def.end;
+        reach = reach.max(def.end);
         pack.code.push(Entry {
             at: location(&def.path, def.start, def.end),
             symbol: Some(def.qualified.clone()),
             item: None,
             why: match pack.kind {
                 "line" => format!("holds the line asked about ({})", pack.subject),
+                "file" => "defined in the file".to_owned(),
                 kind => format!("the {kind} asked about"),
             },
             run: None,
-            source: snippet(sources, &def.path, def.start, def.end),
+            source: if inner {
+                None
+            } else {
+                snippet(sources, &def.path, def.start, def.end)
+            },
         });
-    }
-    if whole_file {
-        for def in defs {
-            pack.code.push(Entry {
-                at: location(&def.path, def.start, def.end),
-                symbol: Some(def.qualified.clone()),
-                item: None,
-                why: "defined in the file".to_owned(),
-                run: None,
-                source: None,
-            });
-        }
     }
     // Callers, and the tests that reach the definitions through calls.
     let mut frontier: Vec<String> = defs.iter().map(|d| d.iri.clone()).collect();

@@ -975,7 +975,9 @@ fn refresh(place: &Place) -> Answered {
     let repo = Repo::discover(&place.root).map_err(|e| e.to_string())?;
     let store = store_dir(place, &repo);
     let started = std::time::Instant::now();
-    let outcome = index::ensure_index(&repo, &store, false, false, |m| eprintln!("kg: {m}"))
+    // Another writer's lock is waited for; the answer says so.
+    let mut waited = None;
+    let outcome = index::ensure_index(&repo, &store, false, false, |m| waited = Some(m.to_owned()))
         .map_err(|e| e.to_string())?;
     let took = started.elapsed().as_millis() as u64;
     let value = match outcome {
@@ -992,6 +994,10 @@ fn refresh(place: &Place) -> Answered {
             "took_ms": took,
         }),
     };
+    let mut value = value;
+    if let Some(waited) = waited {
+        value["waited"] = json!(waited);
+    }
     Ok(json_answer(value))
 }
 

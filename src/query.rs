@@ -115,7 +115,27 @@ pub struct QuerySyntaxError {
 /// Parses `text` with the usual prefixes (rdf, rdfs, xsd, dcterms, prov, oslc_rm, oslc_qm, kg)
 /// declared; a query may still declare its own. `source_name` names the query in errors.
 pub fn prepare(text: &str, source_name: &str) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
-    let mut evaluator = SparqlEvaluator::new();
+    with_prefixes(SparqlEvaluator::new(), text, source_name)
+}
+
+/// As [`prepare`], for a query that `token` may cancel while it runs (a time limit).
+pub fn prepare_cancellable(
+    text: &str,
+    source_name: &str,
+    token: oxigraph::sparql::CancellationToken,
+) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
+    with_prefixes(
+        SparqlEvaluator::new().with_cancellation_token(token),
+        text,
+        source_name,
+    )
+}
+
+fn with_prefixes(
+    mut evaluator: SparqlEvaluator,
+    text: &str,
+    source_name: &str,
+) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
     for (prefix, iri) in PREFIXES {
         evaluator = evaluator
             .with_prefix(*prefix, *iri)

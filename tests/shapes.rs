@@ -15,13 +15,7 @@ fn pyshacl() -> PathBuf {
     if let Some(path) = std::env::var_os("KG_PYSHACL") {
         return PathBuf::from(path);
     }
-    let home = std::env::var_os("HOME").expect("HOME is set");
-    let path = Path::new(&home).join(".cache/kg/venv/bin/pyshacl");
-    assert!(
-        path.exists(),
-        "pyshacl is not installed: run .ci/setup (or set KG_PYSHACL)"
-    );
-    path
+    support::venv_program("pyshacl")
 }
 
 /// The union of the store's graphs as N-Triples.

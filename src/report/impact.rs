@@ -14,6 +14,8 @@ pub enum ImpactFormat {
     Json,
     /// The tests to run, one name a line, nearest first: a test runner's filter.
     List,
+    /// One self-contained HTML page, each why-path drawn.
+    Html,
 }
 
 /// Writes the impact report.
@@ -21,9 +23,11 @@ pub enum ImpactFormat {
 pub fn write_impact(
     report: &crate::impact::ImpactReport,
     format: ImpactFormat,
+    page: &html::Page,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
+        ImpactFormat::Html => html::write_impact_html(report, page, out),
         ImpactFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)

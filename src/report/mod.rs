@@ -14,11 +14,13 @@ use crate::graph::vocab::PREFIXES;
 use crate::index::Summary;
 use crate::trace::Coverage;
 
+mod html;
 mod impact;
 mod results;
 mod summary;
 mod trace;
 
+pub use html::Page;
 pub use impact::{ImpactFormat, write_impact};
 pub use results::{ResultFormat, display_term, write_results};
 pub use summary::{write_summary, write_timings};

@@ -1,4 +1,5 @@
-//! The trace report as a table grouped by feature, as Markdown for a pull request, or as JSON.
+//! The trace report as a table grouped by feature, as Markdown for a pull request, as JSON, or as
+//! an HTML page (`html.rs`).
 
 use super::*;
 
@@ -11,6 +12,8 @@ pub enum TraceFormat {
     Md,
     /// JSON: {"items":[...],"diagnostics":[...]}.
     Json,
+    /// One self-contained HTML page: coverage per feature, a filterable, sortable matrix.
+    Html,
 }
 
 /// The summary line of a group of items.
@@ -72,6 +75,7 @@ fn needs_text(item: &crate::trace::TraceItem, uncovered: &str) -> Option<String>
 pub fn write_trace(
     report: &crate::trace::TraceReport,
     format: TraceFormat,
+    page: &html::Page,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut features: std::collections::BTreeMap<&str, Vec<&crate::trace::TraceItem>> =
@@ -85,6 +89,7 @@ pub fn write_trace(
     let distance = report.coverage.inferred_distance;
     let overall = &report.coverage;
     match format {
+        TraceFormat::Html => html::write_trace_html(report, page, out),
         TraceFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)

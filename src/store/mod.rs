@@ -168,6 +168,12 @@ impl StoreDir {
         Ok(self.pointer()?.map(|(path, _)| path))
     }
 
+    /// The directory of the store in use, if an index was ever completed: what a long-lived
+    /// reader compares with the store it holds to tell whether a newer index is complete.
+    pub fn current_path(&self) -> Result<Option<PathBuf>, StoreError> {
+        self.current()
+    }
+
     /// Points `current` at the store called `name`, with its state, atomically.
     fn write_pointer(&self, name: &str, state: &IndexState) -> Result<(), StoreError> {
         let text = format!(
@@ -746,6 +752,38 @@ impl ReadStore {
             .on_store(&self.store)
             .execute()
             .map_err(|e| StoreError::Query(e.to_string()))
+    }
+
+    /// The names of the named graphs, sorted.
+    pub fn graph_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        for graph in self.store.named_graphs() {
+            match graph.map_err(|e| self.storage_error(&e))? {
+                oxigraph::model::NamedOrBlankNode::NamedNode(n) => {
+                    names.push(n.into_string());
+                }
+                _ => continue,
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// One named graph's triples as N-Triples, in the store's order (the same for the same
+    /// triples).
+    pub fn graph_ntriples(&self, graph: &str) -> Result<Vec<u8>, StoreError> {
+        let name = NamedNode::new(graph).map_err(|e| self.storage_error(&e))?;
+        let mut writer = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(Vec::new());
+        for quad in self
+            .store
+            .quads_for_pattern(None, None, None, Some(name.as_ref().into()))
+        {
+            let quad = quad.map_err(|e| self.storage_error(&e))?;
+            writer
+                .serialize_triple(quad.as_ref())
+                .map_err(|e| self.storage_error(&e))?;
+        }
+        writer.finish().map_err(|e| self.storage_error(&e))
     }
 
     /// Writes the whole dataset in a quad format (N-Quads or TriG).

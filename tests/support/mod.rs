@@ -272,3 +272,19 @@ pub fn dir_size(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// A program in the Python venv `.ci/setup` makes (`KG_VENV`, else `~/.cache/kg/venv`):
+/// pyshacl, python with SPARQLWrapper, the Oxigraph server.
+pub fn venv_program(name: &str) -> PathBuf {
+    let venv = std::env::var_os("KG_VENV").map_or_else(
+        || Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/kg/venv"),
+        PathBuf::from,
+    );
+    let program = venv.join("bin").join(name);
+    assert!(
+        program.exists(),
+        "{} is not installed: run .ci/setup",
+        program.display()
+    );
+    program
+}

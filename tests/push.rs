@@ -1,0 +1,265 @@
+//! `kg push` to a real SPARQL server (the Oxigraph server from PyPI, in the venv `.ci/setup`
+//! makes): the shipped named queries answer there as they do locally; a second push sends only
+//! what changed; and servers that are down, refuse, fail or hang up give a clear error, after
+//! which the next push resends only what did not arrive.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use support::Fixture;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The Oxigraph server, stopped when dropped.
+struct Oxigraph {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Oxigraph {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn oxigraph() -> Oxigraph {
+    let program = support::venv_program("oxigraph");
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(program)
+        .args(["serve", "--union-default-graph", "--location"])
+        .arg(data.path())
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the Oxigraph server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Oxigraph {
+        child,
+        base,
+        _data: data,
+    }
+}
+
+fn push(fixture: &Fixture, url: &str) -> support::Run {
+    fixture.kg(&["push", url])
+}
+
+/// The rows a query gives, as sorted CSV lines.
+fn rows(csv: &str) -> Vec<String> {
+    let mut lines: Vec<String> = csv.lines().skip(1).map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+fn remote_rows(server: &Oxigraph, text: &str) -> Vec<String> {
+    let mut declared = String::new();
+    for (prefix, iri) in kg::graph::vocab::PREFIXES {
+        declared.push_str(&format!("PREFIX {prefix}: <{iri}>\n"));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{}/query", server.base))
+        .header("Content-Type", "application/sparql-query")
+        .header("Accept", "text/csv")
+        .send(format!("{declared}{text}"))
+        .unwrap();
+    let body = response.body_mut().read_to_string().unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{body}");
+    rows(&body)
+}
+
+// verifies: share/push
+#[test]
+fn the_named_queries_answer_on_the_server_as_they_do_here() {
+    let fixture = Fixture::from_steps("trace");
+    fixture.kg(&["--quiet", "index"]).ok();
+    let server = oxigraph();
+    let url = format!("{}/store", server.base);
+    let first = push(&fixture, &url);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains(" unchanged, 0 deleted"),
+        "{}",
+        first.stderr
+    );
+    let mut compared = 0;
+    for entry in
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rq") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("# param ") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let local = fixture
+            .kg(&["query", &name, "--format", "csv", "--no-refresh"])
+            .ok();
+        assert_eq!(rows(&local), remote_rows(&server, &text), "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "{compared} queries compared");
+    // Nothing changed: nothing is sent.
+    let again = push(&fixture, &url);
+    assert!(
+        again.stderr.contains("kg push: 0 graphs sent"),
+        "{}",
+        again.stderr
+    );
+    // One file changed and one removed: its graph is sent, the other's deleted.
+    let source = std::fs::read_to_string(fixture.root.join("backend/src/upload.rs")).unwrap();
+    fixture.write(
+        "backend/src/upload.rs",
+        source.replace("if len < MAX_BYTES", "if len <= MAX_BYTES"),
+    );
+    std::fs::remove_file(fixture.root.join("docs/upload.md")).unwrap();
+    fixture.commit_all("Change and remove", 5);
+    let changed = push(&fixture, &url);
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    let line = changed.stderr.lines().last().unwrap().to_owned();
+    let sent: usize = line
+        .strip_prefix("kg push: ")
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((1..10).contains(&sent), "{line}");
+    assert!(line.contains(", 1 deleted,"), "{line}");
+    // The removed file's graph is gone there as here (its path stays in the history's graph).
+    let count =
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?f a kg:File ; kg:path \"docs/upload.md\" } }";
+    assert_eq!(remote_rows(&server, count), vec!["0".to_owned()]);
+    let local = fixture
+        .kg(&["query", "--format", "csv", "--no-refresh", count])
+        .ok();
+    assert_eq!(rows(&local), vec!["0".to_owned()]);
+    let local = fixture
+        .kg(&["query", "items", "--format", "csv", "--no-refresh"])
+        .ok();
+    let items = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/items.rq"),
+    )
+    .unwrap();
+    assert_eq!(rows(&local), remote_rows(&server, &items));
+}
+
+/// A server that answers every request with what `reply` says for the n-th one (from 0): a
+/// status, or `None` to hang up after reading the request line.
+fn fake_server(
+    reply: impl Fn(usize) -> Option<u16> + Send + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/store", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let Some(status) = reply(n) else {
+                continue; // hang up
+            };
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope\n"
+            );
+        }
+    });
+    (url, seen)
+}
+
+// verifies: share/push
+#[test]
+fn a_server_that_is_down_refuses_or_fails_is_an_error_and_the_rest_is_resent() {
+    let fixture = Fixture::from_steps("trace");
+    fixture.kg(&["--quiet", "index"]).ok();
+    let down = format!("http://127.0.0.1:{}/store", free_port());
+    let run = push(&fixture, &down);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&down) && run.stderr.contains("cannot reach the server"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(graph urn:kg:"), "{}", run.stderr);
+    let (refusing, _) = fake_server(|_| Some(401));
+    let run = push(&fixture, &refusing);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("401") && run.stderr.contains("KG_PUSH_PASSWORD"),
+        "{}",
+        run.stderr
+    );
+    let (hanging, _) = fake_server(|_| None);
+    let run = push(&fixture, &hanging);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&hanging), "{}", run.stderr);
+    // Three graphs arrive, then the server fails; the next push sends only the others.
+    let flaky_round = Arc::new(AtomicUsize::new(0));
+    let round = flaky_round.clone();
+    let (flaky, seen) = fake_server(move |n| {
+        Some(if n == 3 && round.load(Ordering::SeqCst) == 0 {
+            500
+        } else {
+            200
+        })
+    });
+    let run = push(&fixture, &flaky);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("500") && run.stderr.contains("3 graphs arrived"),
+        "{}",
+        run.stderr
+    );
+    flaky_round.store(1, Ordering::SeqCst);
+    let before = seen.load(Ordering::SeqCst);
+    let run = push(&fixture, &flaky);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let resent = seen.load(Ordering::SeqCst) - before;
+    let all = push(&fixture, &format!("{flaky}?x=1"));
+    let total = seen.load(Ordering::SeqCst) - before - resent;
+    assert_eq!(all.code, 0);
+    assert_eq!(resent, total - 3, "resent {resent} of {total}");
+}

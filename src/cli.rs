@@ -208,7 +208,7 @@ struct PushArgs {
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed on stderr)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7979")]
     bind: std::net::SocketAddr,
 
     /// Cancel a query that runs longer than this many seconds

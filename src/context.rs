@@ -28,6 +28,9 @@ const SNIPPET_LINES: usize = 60;
 /// At most this many entries of one kind (code, tests, docs, callers) are listed.
 const LIST_AT_MOST: usize = 25;
 
+/// At most this many tests further from the code than the calls that count as verifying it.
+const FAR_TESTS: usize = 5;
+
 // implements: agents/freshness
 /// How fresh an answer is: the commit the index holds, HEAD, and the files that differ from it
 /// in the work tree (which the index does not see).
@@ -393,6 +396,23 @@ fn item_pack(sources: &Sources, item: &TraceItem, pack: &mut Pack) -> Result<(),
     let paths = call_paths(sources, &implementing, &item.verified_by)?;
     let mut verified: Vec<&Link> = item.verified_by.iter().collect();
     verified.sort_by_key(|l| (rank(l), l.path.clone(), l.line));
+    // Tests further away than the calls that count are context, not evidence: a few of them.
+    let beyond = |l: &&Link| l.distance.is_some_and(|d| d > sources.inferred_distance);
+    let far = verified.iter().filter(|l| beyond(l)).count();
+    if far > FAR_TESTS {
+        let mut kept = 0;
+        verified.retain(|l| {
+            !beyond(l) || {
+                kept += 1;
+                kept <= FAR_TESTS
+            }
+        });
+        pack.omitted.push(format!(
+            "{} more tests that reach the code through more calls than the {} that count",
+            far - FAR_TESTS,
+            sources.inferred_distance
+        ));
+    }
     for link in verified {
         let (start, end) = extent(link);
         let why = match paths.get(&(link.path.clone(), link.symbol.clone())) {
@@ -649,7 +669,8 @@ fn snippet(sources: &Sources, path: &str, start: u32, end: u32) -> Option<String
 /// Rust (`--test NAME` for an integration test file), the test file for TypeScript.
 pub fn test_command(path: &str, symbol: Option<&str>) -> Option<String> {
     if let Some(rest) = path.strip_suffix(".rs") {
-        let symbol = symbol?;
+        // A method of an impl in a test file (`<A as B>::accept`) is no test a runner names.
+        let symbol = symbol.filter(|s| !s.contains(['<', ' ']))?;
         let parts: Vec<&str> = rest.split('/').collect();
         // crates/foo/tests/bar.rs, tests/bar.rs: an integration test target.
         if let Some(at) = parts.iter().rposition(|p| *p == "tests")
@@ -801,6 +822,12 @@ fn file_exists(store: &ReadStore, path: &str) -> Result<bool, ContextError> {
 /// Cuts the pack to `budget` tokens: the items always stay; then lists are capped, and snippets
 /// are kept in rank order while they fit. Says what it left out.
 fn fit(pack: &mut Pack, budget: usize) {
+    if pack.history.len() > LIST_AT_MOST {
+        let cut = pack.history.len() - LIST_AT_MOST;
+        // Keep the introduction and the latest rewordings.
+        pack.history.drain(1..=cut);
+        pack.omitted.push(format!("{cut} older rewordings"));
+    }
     for (name, list) in [
         ("code locations", &mut pack.code),
         ("tests", &mut pack.tests),
@@ -839,6 +866,27 @@ fn fit(pack: &mut Pack, budget: usize) {
         .chain(&pack.callers)
         .map(entry_cost)
         .sum::<usize>();
+    // Still over the budget: entries go from the ends of the lists (the least direct evidence
+    // is last), tests first, one of each kind kept.
+    for (name, list) in [
+        ("tests", &mut pack.tests),
+        ("callers", &mut pack.callers),
+        ("doc sections", &mut pack.docs),
+        ("code locations", &mut pack.code),
+    ] {
+        let mut cut = 0;
+        while used > budget && list.len() > 1 {
+            if let Some(entry) = list.pop() {
+                used -= entry_cost(&entry).min(used);
+                cut += 1;
+            }
+        }
+        if cut > 0 {
+            pack.omitted.push(format!(
+                "{cut} more {name} (over the budget of {budget} tokens)"
+            ));
+        }
+    }
     let mut left_out = Vec::new();
     for entry in &mut pack.code {
         let Some(source) = &entry.source else {
@@ -857,12 +905,6 @@ fn fit(pack: &mut Pack, budget: usize) {
             "the source of {} (over the budget of {budget} tokens; ask with a larger budget or read them)",
             left_out.join(", ")
         ));
-    }
-    if pack.history.len() > LIST_AT_MOST {
-        let cut = pack.history.len() - LIST_AT_MOST;
-        // Keep the introduction and the latest rewordings.
-        pack.history.drain(1..=cut);
-        pack.omitted.push(format!("{cut} older rewordings"));
     }
     pack.tokens = used;
 }
@@ -1002,6 +1044,7 @@ mod tests {
                 Some("web/src/cart.test.ts"),
             ),
             ("docs/guide.md", None, None),
+            ("tests/utils.rs", Some("<Echo as Acceptor>::accept"), None),
         ];
         for (path, symbol, expected) in cases {
             assert_eq!(test_command(path, symbol).as_deref(), expected, "{path}");

@@ -138,6 +138,9 @@ ul.ev { list-style: none; margin: 0; padding: 0; } ul.ev li { margin-bottom: .2r
 }
 "#;
 
+// implements: report/browser
+/// The filter (from the address too), the sorting, and the stamp of when the page was usable
+/// that the browser test reads.
 const SCRIPT: &str = r#"
 (function () {
   var rows = Array.prototype.slice.call(document.querySelectorAll('#items tbody tr'));

@@ -99,6 +99,9 @@ struct Answer {
     text: Option<String>,
 }
 
+/// About 4,000 tokens of characters: where an answer that could grow (SPARQL rows) stops.
+const ANSWER_CHARS: usize = 16_000;
+
 /// A tool's answer, or the message of an in-band error.
 type Answered = Result<Answer, String>;
 
@@ -138,7 +141,7 @@ struct TraceArgs {
     /// all, gaps (not implemented), unverified, undocumented or stale (default all)
     #[serde(default)]
     status: Option<String>,
-    /// Items per page (default 50)
+    /// Items per page (default 30)
     #[serde(default, deserialize_with = "count")]
     limit: Option<usize>,
     /// The next_cursor of the previous page
@@ -660,7 +663,7 @@ fn trace(r: &Reading, a: &TraceArgs) -> Answered {
         }
     };
     let selected: Vec<&TraceItem> = report.items.iter().filter(|i| keep(i)).collect();
-    let limit = a.limit.unwrap_or(50).clamp(1, 200);
+    let limit = a.limit.unwrap_or(30).clamp(1, 200);
     let start: usize = match &a.cursor {
         Some(cursor) => cursor
             .parse()
@@ -855,27 +858,30 @@ fn sparql(r: &Reading, a: &SparqlArgs) -> Answered {
                 .collect();
             let mut rows = Vec::new();
             let mut truncated = false;
+            let mut size = 0;
             for solution in solutions {
-                if rows.len() == limit {
+                // The row limit, and about 4,000 tokens of values, whichever comes first.
+                if rows.len() == limit || size > ANSWER_CHARS {
                     truncated = true;
                     break;
                 }
                 let solution = solution.map_err(|e| e.to_string())?;
-                rows.push(
-                    solution
-                        .values()
-                        .iter()
-                        .map(|v| {
-                            v.as_ref()
-                                .map_or(Value::String(String::new()), |t| json!(compact(t)))
-                        })
-                        .collect::<Vec<_>>(),
-                );
+                let row: Vec<Value> = solution
+                    .values()
+                    .iter()
+                    .map(|v| {
+                        v.as_ref()
+                            .map_or(Value::String(String::new()), |t| json!(compact(t)))
+                    })
+                    .collect();
+                size += row.iter().map(|v| v.to_string().len() + 1).sum::<usize>();
+                rows.push(row);
             }
+            let shown = rows.len();
             let mut value = json!({ "vars": vars, "rows": rows });
             if truncated {
                 value["truncated"] = json!(format!(
-                    "more than {limit} rows: add LIMIT or ask with a larger limit"
+                    "{shown} rows shown, there are more: add LIMIT or narrow the query (limit {limit})"
                 ));
             }
             value

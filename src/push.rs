@@ -5,7 +5,7 @@
 //! has is deleted there. What arrived is recorded graph by graph, so that a push that fails
 //! part way resends only the rest next time.
 
-// implements: share/push
+// implements: share/push, share/repositories
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -43,6 +43,9 @@ struct State {
     options: Options,
     /// The store last opened, kept while it is current (opening one costs tens of milliseconds).
     open: Mutex<Option<Arc<Opened>>>,
+    /// Queries running, those past their time limit included (oxigraph may still be working on
+    /// them): at twice the threads, new queries are turned away until some finish.
+    running: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 struct Opened {
@@ -77,6 +80,7 @@ pub fn serve(
         store,
         options: options.clone(),
         open: Mutex::new(None),
+        running: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     });
     let workers: Vec<_> = (0..options.threads.max(1))
         .map(|_| {
@@ -392,11 +396,22 @@ fn sparql(state: &State, text: &str, accept: String) -> Reply {
     // and the query is cancelled. (oxigraph notices cancellation when it next reads the store;
     // work it does in memory, such as a path's closure, runs on to its end, but the client is
     // not kept waiting.)
+    use std::sync::atomic::Ordering;
+    let running = state.running.clone();
+    if running.fetch_add(1, Ordering::SeqCst) >= 2 * state.options.threads.max(1) {
+        running.fetch_sub(1, Ordering::SeqCst);
+        return Reply::text(
+            503,
+            "too many queries are running (some past their time limit): try again shortly",
+        );
+    }
     let (send, receive) = std::sync::mpsc::channel::<Reply>();
     let timeout = state.options.timeout;
     let max_rows = state.options.max_rows;
     std::thread::spawn(move || {
-        let _ = send.send(evaluate(&opened, prepared, &accept, max_rows, timeout));
+        let reply = evaluate(&opened, prepared, &accept, max_rows, timeout);
+        running.fetch_sub(1, Ordering::SeqCst);
+        let _ = send.send(reply);
     });
     match receive.recv_timeout(timeout) {
         Ok(reply) => reply,

@@ -263,3 +263,51 @@ fn a_server_that_is_down_refuses_or_fails_is_an_error_and_the_rest_is_resent() {
     assert_eq!(all.code, 0);
     assert_eq!(resent, total - 3, "resent {resent} of {total}");
 }
+
+// verifies: share/repositories
+#[test]
+fn two_repositories_meet_in_one_graph_by_id() {
+    // A spec repository (OpenFastTrace items in AsciiDoc) and a code repository whose tags name
+    // them, with design items of its own, as eclipse-uprotocol's up-spec and up-rust are.
+    let source = support::fixture_dir("openfasttrace");
+    let specs = Fixture::empty();
+    support::copy_tree(&source.join("spec"), &specs.root.join("spec"));
+    specs.commit_all("The specification", 0);
+    let code = Fixture::empty();
+    support::copy_tree(&source.join("rust"), &code.root.join("rust"));
+    support::copy_tree(&source.join("doc"), &code.root.join("doc"));
+    code.commit_all("The implementation", 1);
+    for fixture in [&specs, &code] {
+        fixture.kg(&["--quiet", "index"]).ok();
+    }
+    let query = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/across-repositories.rq"),
+    )
+    .unwrap();
+    // Apart, each repository has nothing to meet.
+    let alone = code
+        .kg(&[
+            "query",
+            "across-repositories",
+            "--format",
+            "csv",
+            "--no-refresh",
+        ])
+        .ok();
+    assert_eq!(rows(&alone), Vec::<String>::new());
+    let server = oxigraph();
+    let url = format!("{}/store", server.base);
+    for fixture in [&specs, &code] {
+        let run = push(fixture, &url);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let met = remote_rows(&server, &query);
+    assert_eq!(
+        met,
+        vec![
+            "spec.basics.error_model/dsn~status-mapping,impl,http://open-services.net/ns/rm#implementedBy,rust/src/lib.rs,4".to_owned(),
+            "spec.basics.error_model/req~status-codes,utest,http://open-services.net/ns/rm#validatedBy,rust/src/lib.rs,11".to_owned(),
+        ],
+        "{met:?}"
+    );
+}

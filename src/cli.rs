@@ -18,6 +18,7 @@ use crate::index::{self, Outcome};
 use crate::query;
 use crate::report::{self, ResultFormat};
 use crate::store::ReadStore;
+use crate::trace::short;
 
 /// A git-native knowledge graph of specs, code, tests and docs, queried with SPARQL.
 #[derive(Debug, Parser)]
@@ -725,10 +726,6 @@ fn html_page(cli: &Cli, store: &ReadStore) -> anyhow::Result<report::Page> {
         &commit,
         repo.remote_url().as_deref(),
     ))
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
 }
 
 fn open_repo(cli: &Cli) -> anyhow::Result<Repo> {

@@ -16,7 +16,7 @@ use crate::git::{GitError, Repo};
 use crate::graph::Iris;
 use crate::query::{iri_values, literal};
 use crate::store::{ReadStore, StoreError, cell};
-use crate::trace::{Link, TraceItem};
+use crate::trace::{Link, TraceItem, short};
 
 /// About this many tokens when none is asked for: room for the item and a few snippets, a
 /// small part of an agent's context window.
@@ -62,15 +62,11 @@ impl Freshness {
         uncommitted.sort();
         uncommitted.dedup();
         Ok(Freshness {
-            indexed: short(&indexed),
-            head: short(&head),
+            indexed: short(&indexed).to_owned(),
+            head: short(&head).to_owned(),
             uncommitted,
         })
     }
-}
-
-fn short(commit: &str) -> String {
-    commit[..commit.len().min(12)].to_owned()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -721,7 +717,7 @@ fn history(store: &ReadStore, id: &str) -> Result<Vec<Event>, ContextError> {
         .filter_map(|row| {
             Some(Event {
                 event: cell(&row[0])?,
-                commit: short(&cell(&row[1])?),
+                commit: short(&cell(&row[1])?).to_owned(),
                 date: cell(&row[2])?,
                 by: cell(&row[3]),
                 title: cell(&row[4]),

@@ -769,64 +769,16 @@ fn impact(r: &Reading, a: &ImpactArgs) -> Answered {
     Ok(json_answer(value))
 }
 
-/// Whether `word` stands as a keyword in SPARQL `text`, outside strings, IRIs and comments.
-fn has_keyword(text: &str, word: &str) -> bool {
-    let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\'' => {
-                while let Some(d) = chars.next() {
-                    if d == '\\' {
-                        chars.next();
-                    } else if d == c {
-                        break;
-                    }
-                }
-                plain.push(' ');
-            }
-            '<' if chars
-                .peek()
-                .is_some_and(|d| !d.is_whitespace() && *d != '=') =>
-            {
-                for d in chars.by_ref() {
-                    if d == '>' || d.is_whitespace() {
-                        break;
-                    }
-                }
-                plain.push(' ');
-            }
-            '#' => {
-                for d in chars.by_ref() {
-                    if d == '\n' {
-                        break;
-                    }
-                }
-                plain.push(' ');
-            }
-            c => plain.push(c),
-        }
-    }
-    plain
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .any(|token| token.eq_ignore_ascii_case(word))
-}
-
 fn sparql(r: &Reading, a: &SparqlArgs) -> Answered {
     use oxigraph::sparql::QueryResults;
     let limit = a.limit.unwrap_or(100).clamp(1, 1000);
-    if has_keyword(&a.query, "SERVICE") {
+    if crate::query::has_keyword(&a.query, "SERVICE") {
         return Err("kg_sparql reads this index only: SERVICE is refused".to_owned());
     }
     let prepared = match crate::query::prepare(&a.query, "kg_sparql") {
         Ok(prepared) => prepared,
         Err(err) => {
-            let update = [
-                "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
-            ]
-            .iter()
-            .any(|w| has_keyword(&a.query, w));
-            return Err(if update {
+            return Err(if crate::query::is_update(&a.query) {
                 "kg_sparql is read-only: updates (INSERT, DELETE, LOAD, ...) are refused".to_owned()
             } else {
                 err.to_string()
@@ -989,12 +941,12 @@ fn refresh(place: &Place) -> Answered {
     let value = match outcome {
         Outcome::Unborn => json!({ "updated": false, "note": "HEAD has no commits yet" }),
         Outcome::UpToDate(state) => {
-            json!({ "updated": false, "commit": short(&state.commit), "took_ms": took })
+            json!({ "updated": false, "commit": crate::trace::short(&state.commit), "took_ms": took })
         }
         Outcome::Indexed(summary) => json!({
             "updated": true,
-            "commit": short(&summary.commit),
-            "from": summary.from.as_deref().map(short),
+            "commit": crate::trace::short(&summary.commit),
+            "from": summary.from.as_deref().map(crate::trace::short),
             "items": summary.items,
             "definitions": summary.definitions,
             "took_ms": took,
@@ -1005,10 +957,6 @@ fn refresh(place: &Place) -> Answered {
         value["waited"] = json!(waited);
     }
     Ok(json_answer(value))
-}
-
-fn short(commit: &str) -> String {
-    commit[..commit.len().min(12)].to_owned()
 }
 
 /// The value with every null (and every object left empty by that) removed: answers carry no
@@ -1042,26 +990,6 @@ pub const SETUP: &str = "Setup, one line for each agent (run in the repository):
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keywords_are_found_outside_strings_iris_and_comments() {
-        assert!(has_keyword(
-            "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
-            "SERVICE"
-        ));
-        assert!(has_keyword("select * { service <x> {} }", "SERVICE"));
-        assert!(!has_keyword("SELECT * { ?s ?p \"SERVICE\" }", "SERVICE"));
-        assert!(!has_keyword(
-            "SELECT * { ?s <http://x/SERVICE> ?o }",
-            "SERVICE"
-        ));
-        assert!(!has_keyword("# SERVICE\nSELECT * { ?s ?p ?o }", "SERVICE"));
-        assert!(!has_keyword("SELECT ?service_name { }", "SERVICE"));
-        assert!(has_keyword(
-            "SELECT * { FILTER(?a < 3 && ?b > 2) } LOAD",
-            "LOAD"
-        ));
-    }
 
     #[test]
     fn the_tool_list_is_small() {

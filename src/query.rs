@@ -147,9 +147,81 @@ fn with_prefixes(
     })
 }
 
+/// Whether `word` stands as a keyword in SPARQL `text`, outside strings, IRIs and comments.
+pub fn has_keyword(text: &str, word: &str) -> bool {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                while let Some(d) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+                plain.push(' ');
+            }
+            '<' if chars
+                .peek()
+                .is_some_and(|d| !d.is_whitespace() && *d != '=') =>
+            {
+                for d in chars.by_ref() {
+                    if d == '>' || d.is_whitespace() {
+                        break;
+                    }
+                }
+                plain.push(' ');
+            }
+            '#' => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                plain.push(' ');
+            }
+            c => plain.push(c),
+        }
+    }
+    plain
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|token| token.eq_ignore_ascii_case(word))
+}
+
+/// Whether `text` is a SPARQL update (or tries to be: it need not parse), by its keywords.
+pub fn is_update(text: &str) -> bool {
+    [
+        "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
+    ]
+    .iter()
+    .any(|w| has_keyword(text, w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_are_found_outside_strings_iris_and_comments() {
+        assert!(has_keyword(
+            "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+            "SERVICE"
+        ));
+        assert!(has_keyword("select * { service <x> {} }", "SERVICE"));
+        assert!(!has_keyword("SELECT * { ?s ?p \"SERVICE\" }", "SERVICE"));
+        assert!(!has_keyword(
+            "SELECT * { ?s <http://x/SERVICE> ?o }",
+            "SERVICE"
+        ));
+        assert!(!has_keyword("# SERVICE\nSELECT * { ?s ?p ?o }", "SERVICE"));
+        assert!(!has_keyword("SELECT ?service_name { }", "SERVICE"));
+        assert!(has_keyword(
+            "SELECT * { FILTER(?a < 3 && ?b > 2) } LOAD",
+            "LOAD"
+        ));
+    }
 
     // verifies: query/named
     #[test]

@@ -381,11 +381,7 @@ fn sparql(state: &State, text: &str, accept: String) -> Reply {
     let prepared = match crate::query::prepare_cancellable(text, "query", token.clone()) {
         Ok(prepared) => prepared,
         Err(err) => {
-            let lower = text.to_ascii_lowercase();
-            let update = ["insert", "delete", "load", "clear", "drop", "create"]
-                .iter()
-                .any(|w| lower.split_whitespace().any(|t| t == *w));
-            return if update {
+            return if crate::query::is_update(text) {
                 Reply::text(403, "kg serve is read-only: updates are refused")
             } else {
                 Reply::text(400, err.message)

@@ -36,6 +36,10 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     quiet: bool,
 
+    /// Colour status words: on a terminal unless NO_COLOR is set (auto), always, or never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t, global = true)]
+    color: report::ColorChoice,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -347,9 +351,19 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                         let base = read.state()?.map(|s| s.base).unwrap_or_default();
                         crate::trace::warm(&read, &crate::graph::Iris::new(base))?;
                     }
-                    report::write_summary(&summary, cli.quiet, &mut io::stderr())?;
+                    report::write_summary(
+                        &summary,
+                        cli.quiet,
+                        &report::Screen::stderr(cli.color),
+                        &mut io::stderr(),
+                    )?;
                     if *timings {
-                        report::write_timings(&summary.stages, summary.elapsed, &mut io::stderr())?;
+                        report::write_timings(
+                            &summary.stages,
+                            summary.elapsed,
+                            &report::Screen::stderr(cli.color),
+                            &mut io::stderr(),
+                        )?;
                     }
                 }
                 Outcome::Unborn => eprintln!("kg: nothing to index: HEAD has no commits yet"),
@@ -377,6 +391,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 report::write_table(
                     &["name".to_owned(), "description".to_owned()],
                     &rows,
+                    &report::Screen::stdout(cli.color),
                     &mut out,
                 )?;
                 return Ok(ExitCode::SUCCESS);
@@ -407,7 +422,13 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 _ => Some(ResultFormat::Json),
             });
             let mut out = BufWriter::new(io::stdout().lock());
-            report::write_results(results, format, &base, &mut out)?;
+            report::write_results(
+                results,
+                format,
+                &base,
+                &report::Screen::stdout(cli.color),
+                &mut out,
+            )?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
@@ -492,7 +513,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportFormat::Nquads => oxigraph::io::RdfFormat::NQuads,
                 ExportFormat::Trig => oxigraph::io::RdfFormat::TriG,
             };
-            let mut out = self::output(output.as_deref())?;
+            let (mut out, _) = self::output(output.as_deref(), cli.color)?;
             store.dump(rdf, &mut out)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -553,8 +574,8 @@ fn trace(cli: &Cli, args: &TraceArgs) -> anyhow::Result<ExitCode> {
         bail!("no feature or item is called `{unknown}`");
     }
     let page = html_page(cli, &store)?;
-    let mut out = output(args.output.as_deref())?;
-    report::write_trace(&report, args.format, &page, &mut out)?;
+    let (mut out, screen) = output(args.output.as_deref(), cli.color)?;
+    report::write_trace(&report, args.format, &page, &screen, &mut out)?;
     out.flush()?;
     if !args.check {
         return Ok(ExitCode::SUCCESS);
@@ -625,8 +646,8 @@ fn impact(cli: &Cli, args: &ImpactArgs) -> anyhow::Result<ExitCode> {
     };
     let report = crate::impact::analyze(&context, &changes, diagnostics)?;
     let page = html_page(cli, &store)?;
-    let mut out = output(args.output.as_deref())?;
-    report::write_impact(&report, args.format, &page, &mut out)?;
+    let (mut out, screen) = output(args.output.as_deref(), cli.color)?;
+    report::write_impact(&report, args.format, &page, &screen, &mut out)?;
     out.flush()?;
     let mut failures = Vec::new();
     if args.fail_on.iter().any(|f| f == "untraced") && !report.untraced.is_empty() {
@@ -701,13 +722,26 @@ fn is_url(path: &Path) -> bool {
     text.starts_with("http://") || text.starts_with("https://")
 }
 
-/// Where a report goes: FILE, or stdout.
-fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+/// Where a report goes, FILE or stdout, and the screen it is fitted to: a file takes whole lines
+/// (and colour only when `--color always` asks).
+fn output(
+    path: Option<&Path>,
+    color: report::ColorChoice,
+) -> anyhow::Result<(Box<dyn Write>, report::Screen)> {
     Ok(match path {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        Some(path) => (
+            Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            report::Screen {
+                width: None,
+                color: color == report::ColorChoice::Always,
+            },
+        ),
+        None => (
+            Box::new(BufWriter::new(io::stdout().lock())),
+            report::Screen::stdout(color),
+        ),
     })
 }
 
@@ -746,9 +780,12 @@ fn open_index(cli: &Cli, refresh: bool) -> anyhow::Result<(ReadStore, String)> {
         match index::ensure_index(&repo, &store_dir, force, !cli.quiet, |m| {
             eprintln!("kg: {m}")
         })? {
-            Outcome::Indexed(summary) => {
-                report::write_summary(&summary, cli.quiet, &mut io::stderr())?
-            }
+            Outcome::Indexed(summary) => report::write_summary(
+                &summary,
+                cli.quiet,
+                &report::Screen::stderr(cli.color),
+                &mut io::stderr(),
+            )?,
             Outcome::UpToDate(_) => {}
             Outcome::Unborn => bail!("nothing to query: HEAD has no commits yet"),
         }

@@ -18,7 +18,7 @@ use crate::store::{ReadStore, StoreDir};
 pub struct Target {
     /// The Graph Store Protocol endpoint (`http://host:port/store`).
     pub url: String,
-    /// Basic authentication, when the server wants it.
+    /// The user and password to answer the server's challenge with (Basic or Digest, as it asks).
     pub user: Option<(String, String)>,
     /// Send every graph, changed or not.
     pub all: bool,
@@ -95,6 +95,115 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {token}")
 }
 
+/// How requests authenticate: with nothing until the server's first 401 says how
+/// (`WWW-Authenticate`), then that scheme for every request after, so that a password never goes
+/// to a server that did not ask for it, nor as Basic to one that asked for Digest (Virtuoso's
+/// graph store).
+struct Auth<'a> {
+    user: Option<&'a (String, String)>,
+    scheme: Scheme,
+}
+
+enum Scheme {
+    Unasked,
+    Basic(String),
+    Digest(digest_auth::WwwAuthenticateHeader),
+}
+
+impl Auth<'_> {
+    /// The `Authorization` header for a request, once the server asked for one.
+    fn header(&mut self, method: &str, url: &str, body: &[u8]) -> Option<String> {
+        let (user, password) = self.user?;
+        match &mut self.scheme {
+            Scheme::Unasked => None,
+            Scheme::Basic(header) => Some(header.clone()),
+            Scheme::Digest(prompt) => {
+                let context = digest_auth::AuthContext::new_with_method(
+                    user.as_str(),
+                    password.as_str(),
+                    request_target(url),
+                    Some(body),
+                    digest_auth::HttpMethod::from(method.to_owned()),
+                );
+                prompt.respond(&context).ok().map(|h| h.to_header_string())
+            }
+        }
+    }
+
+    /// Takes the challenge of a 401 (`WWW-Authenticate`; none is taken as Basic) and says
+    /// whether the request is worth sending again: credentials were given and the challenge is
+    /// new (the first, or a Digest nonce gone stale).
+    fn challenge(&mut self, www_authenticate: Option<&str>) -> bool {
+        let Some((user, password)) = self.user else {
+            return false;
+        };
+        let challenge = www_authenticate.unwrap_or("Basic").trim();
+        let digest = challenge
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("digest"));
+        let prompt = digest.then(|| digest_auth::parse(challenge).ok()).flatten();
+        let fresh = match &self.scheme {
+            Scheme::Unasked => true,
+            Scheme::Digest(_) => prompt.as_ref().is_some_and(|p| p.stale),
+            Scheme::Basic(_) => false,
+        };
+        match (fresh, digest, prompt) {
+            (false, _, _) | (true, true, None) => false,
+            (true, true, Some(prompt)) => {
+                self.scheme = Scheme::Digest(prompt);
+                true
+            }
+            (true, false, _) => {
+                self.scheme = Scheme::Basic(basic(user, password));
+                true
+            }
+        }
+    }
+}
+
+/// The request target of a URL, as Digest signs it: its path and query.
+fn request_target(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |slash| &rest[slash..])
+}
+
+/// Sends one request, answering the server's authentication challenges (at most twice: the
+/// first, and a Digest nonce gone stale).
+fn send(
+    agent: &ureq::Agent,
+    auth: &mut Auth<'_>,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        if method == "PUT" {
+            request = request.header("Content-Type", "application/n-triples");
+        }
+        if let Some(header) = auth.header(method, url, body) {
+            request = request.header("Authorization", header);
+        }
+        let response = if method == "PUT" {
+            agent.run(request.body(body)?)?
+        } else {
+            agent.run(request.body(())?)?
+        };
+        if response.status().as_u16() == 401 && attempts < 3 {
+            let challenge = response
+                .headers()
+                .get("WWW-Authenticate")
+                .and_then(|v| v.to_str().ok());
+            if auth.challenge(challenge) {
+                continue;
+            }
+        }
+        return Ok(response);
+    }
+}
+
 /// `url` with `?graph=IRI` (or `&graph=` when it has a query already), the IRI escaped.
 fn graph_url(url: &str, graph: &str) -> String {
     let mut escaped = String::new();
@@ -133,7 +242,10 @@ pub fn push(
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
-    let auth = target.user.as_ref().map(|(u, p)| basic(u, p));
+    let mut auth = Auth {
+        user: target.user.as_ref(),
+        scheme: Scheme::Unasked,
+    };
     let graphs: Vec<String> = store
         .graph_names()?
         .into_iter()
@@ -161,9 +273,14 @@ pub fn push(
                     .chars()
                     .take(300)
                     .collect::<String>();
-                let hint = match status.as_u16() {
-                    401 | 403 => "; give --user, with the password in KG_PUSH_PASSWORD",
-                    _ => "",
+                let hint = match (status.as_u16(), &target.user) {
+                    (401 | 403, None) => {
+                        "; give --user, with the password in KG_PUSH_PASSWORD".to_owned()
+                    }
+                    (401 | 403, Some((user, _))) => {
+                        format!("; it refused {user} with the password in KG_PUSH_PASSWORD")
+                    }
+                    _ => String::new(),
                 };
                 Err(fail(
                     graph,
@@ -186,14 +303,10 @@ pub fn push(
         if n % 100 == 0 {
             progress(&format!("{n} of {total} graphs"));
         }
-        let mut request = agent
-            .put(graph_url(&target.url, graph))
-            .header("Content-Type", "application/n-triples");
-        if let Some(auth) = &auth {
-            request = request.header("Authorization", auth);
-        }
         let size = body.len() as u64;
-        if let Err(e) = check(request.send(&body[..]), graph, pushed.sent) {
+        let url = graph_url(&target.url, graph);
+        let result = send(&agent, &mut auth, "PUT", &url, &body);
+        if let Err(e) = check(result, graph, pushed.sent) {
             outcome = Err(e);
             break;
         }
@@ -209,11 +322,8 @@ pub fn push(
             .cloned()
             .collect();
         for graph in gone {
-            let mut request = agent.delete(graph_url(&target.url, &graph));
-            if let Some(auth) = &auth {
-                request = request.header("Authorization", auth);
-            }
-            match request.call() {
+            let url = graph_url(&target.url, &graph);
+            match send(&agent, &mut auth, "DELETE", &url, &[]) {
                 // Already gone there is as good as deleted.
                 Ok(response) if response.status().as_u16() == 404 => {}
                 result => {

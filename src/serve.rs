@@ -294,7 +294,13 @@ fn report_page(state: &State) -> Reply {
             let meta =
                 crate::report::Page::new(&title, &opened.commit, repo.remote_url().as_deref());
             let mut out = Vec::new();
-            crate::report::write_trace(&report, crate::report::TraceFormat::Html, &meta, &mut out)?;
+            crate::report::write_trace(
+                &report,
+                crate::report::TraceFormat::Html,
+                &meta,
+                &crate::report::Screen::PLAIN,
+                &mut out,
+            )?;
             Ok(out)
         })();
         match made {

@@ -1,5 +1,6 @@
-//! `kg push` to a real SPARQL server (the Oxigraph server from PyPI, in the venv `.ci/setup`
-//! makes): the shipped named queries answer there as they do locally; a second push sends only
+//! `kg push` to real SPARQL servers (the Oxigraph server from PyPI, in the venv `.ci/setup`
+//! makes, and Debian's Virtuoso, with Digest authentication): the shipped named queries answer
+//! there as they do locally; a second push sends only
 //! what changed; and servers that are down, refuse, fail or hang up give a clear error, after
 //! which the next push resends only what did not arrive.
 
@@ -22,21 +23,22 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The Oxigraph server, stopped when dropped.
-struct Oxigraph {
+/// A SPARQL server of a test's own, stopped when dropped.
+struct Server {
     child: Child,
     base: String,
     _data: tempfile::TempDir,
 }
 
-impl Drop for Oxigraph {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn oxigraph() -> Oxigraph {
+/// The Oxigraph server, from the venv `.ci/setup` makes.
+fn oxigraph() -> Server {
     let program = support::venv_program("oxigraph");
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -57,10 +59,85 @@ fn oxigraph() -> Oxigraph {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Oxigraph {
+    Server {
         child,
         base,
         _data: data,
+    }
+}
+
+/// Virtuoso (Debian's `virtuoso-opensource-7-bin`, which `.ci/setup` installs) in a database of
+/// its own, on free ports of 127.0.0.1, stopped when dropped. Its graph store for writes is
+/// `/sparql-graph-crud-auth`, behind Digest authentication (user `dba`, password `dba` in a new
+/// database); queries go to `/sparql`.
+fn virtuoso() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().display().to_string();
+    let (http, sql) = (free_port(), free_port());
+    let ini = format!(
+        "[Database]\nDatabaseFile = {dir}/db\nErrorLogFile = {dir}/log\nLockFile = {dir}/lck\n\
+         TransactionFile = {dir}/trx\nxa_persistent_file = {dir}/pxa\nStriping = 0\n\
+         TempStorage = TempDatabase\n\
+         [TempDatabase]\nDatabaseFile = {dir}/temp.db\nTransactionFile = {dir}/temp.trx\n\
+         [Parameters]\nServerPort = 127.0.0.1:{sql}\nDirsAllowed = ., {dir}\n\
+         NumberOfBuffers = 20000\nMaxDirtyBuffers = 15000\nServerThreads = 10\n\
+         [HTTPServer]\nServerPort = 127.0.0.1:{http}\nServerRoot = {dir}\nServerThreads = 10\n\
+         EnabledDavVSP = 0\n\
+         [SPARQL]\nResultSetMaxRows = 1000000\nMaxQueryExecutionTime = 120\n"
+    );
+    std::fs::write(data.path().join("virtuoso.ini"), ini).unwrap();
+    let child = Command::new("virtuoso-t")
+        .args(["+foreground", "+configfile"])
+        .arg(data.path().join("virtuoso.ini"))
+        .current_dir(data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("virtuoso-t (Debian's virtuoso-opensource-7-bin; .ci/setup installs it) runs");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{http}"),
+        _data: data,
+    };
+    // A new database takes some seconds to create; ready once it answers a query.
+    let started = Instant::now();
+    let agent = plain_agent();
+    while !agent
+        .get(format!("{}/sparql?query=ASK%7B%7D", server.base))
+        .call()
+        .is_ok_and(|r| r.status().as_u16() == 200)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "Virtuoso did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+fn plain_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// What Virtuoso answers a query, as sorted CSV lines, or its error.
+fn virtuoso_rows(server: &Server, text: &str) -> Result<Vec<String>, String> {
+    let mut declared = String::new();
+    for (prefix, iri) in kg::graph::vocab::PREFIXES {
+        declared.push_str(&format!("PREFIX {prefix}: <{iri}>\n"));
+    }
+    let mut response = plain_agent()
+        .post(format!("{}/sparql", server.base))
+        .header("Accept", "text/csv")
+        .send_form([("query", format!("{declared}{text}"))])
+        .unwrap();
+    let body = response.body_mut().read_to_string().unwrap();
+    match response.status().as_u16() {
+        200 => Ok(rows(&body)),
+        status => Err(format!("{status}: {}", body.lines().next().unwrap_or(""))),
     }
 }
 
@@ -69,22 +146,43 @@ fn push(fixture: &Fixture, url: &str) -> support::Run {
 }
 
 /// The rows a query gives, as sorted CSV lines.
+/// The rows a query gives, as sorted lines of their fields' values joined by commas: the CSV
+/// read as RFC 4180 writes it, so that a server that quotes every value (Virtuoso) and one that
+/// quotes only where needed (Oxigraph, kg) give the same lines.
 fn rows(csv: &str) -> Vec<String> {
-    let mut lines: Vec<String> = csv.lines().skip(1).map(str::to_owned).collect();
+    let mut records: Vec<Vec<String>> = vec![vec![String::new()]];
+    let mut quoted = false;
+    let mut chars = csv.chars().peekable();
+    while let Some(c) = chars.next() {
+        let record = records.last_mut().unwrap();
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                record.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => record.push(String::new()),
+            ('\r', false) => {}
+            ('\n', false) => records.push(vec![String::new()]),
+            (c, _) => record.last_mut().unwrap().push(c),
+        }
+    }
+    let mut lines: Vec<String> = records
+        .into_iter()
+        .skip(1)
+        .filter(|r| r.len() > 1 || !r[0].is_empty())
+        .map(|r| r.join(","))
+        .collect();
     lines.sort();
     lines
 }
 
-fn remote_rows(server: &Oxigraph, text: &str) -> Vec<String> {
+fn remote_rows(server: &Server, text: &str) -> Vec<String> {
     let mut declared = String::new();
     for (prefix, iri) in kg::graph::vocab::PREFIXES {
         declared.push_str(&format!("PREFIX {prefix}: <{iri}>\n"));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent
+    let mut response = plain_agent()
         .post(format!("{}/query", server.base))
         .header("Content-Type", "application/sparql-query")
         .header("Accept", "text/csv")
@@ -110,18 +208,7 @@ fn the_named_queries_answer_on_the_server_as_they_do_here() {
         first.stderr
     );
     let mut compared = 0;
-    for entry in
-        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")).unwrap()
-    {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rq") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("# param ") {
-            continue;
-        }
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+    for (name, text) in named_queries() {
         let local = fixture
             .kg(&["query", &name, "--format", "csv", "--no-refresh"])
             .ok();
@@ -170,6 +257,87 @@ fn the_named_queries_answer_on_the_server_as_they_do_here() {
     )
     .unwrap();
     assert_eq!(rows(&local), remote_rows(&server, &items));
+}
+
+/// The shipped queries that take no parameters: name and text.
+fn named_queries() -> Vec<(String, String)> {
+    let mut queries = Vec::new();
+    for entry in
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rq") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("# param ") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        queries.push((name, text));
+    }
+    queries.sort();
+    queries
+}
+
+// verifies: share/push
+#[test]
+fn virtuoso_takes_the_push_with_digest_authentication_on_its_own_urls() {
+    let fixture = Fixture::from_steps("trace");
+    fixture.kg(&["--quiet", "index"]).ok();
+    let server = virtuoso();
+    let url = format!("{}/sparql-graph-crud-auth", server.base);
+    // Without credentials, or with wrong ones, the server's refusal is the error.
+    let run = push(&fixture, &url);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("401") && run.stderr.contains("--user"),
+        "{}",
+        run.stderr
+    );
+    let wrong = fixture.kg_env(
+        &["push", "--user", "dba", &url],
+        &[("KG_PUSH_PASSWORD", "nope")],
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("401"), "{}", wrong.stderr);
+    let with = |args: &[&str]| fixture.kg_env(args, &[("KG_PUSH_PASSWORD", "dba")]);
+    let run = with(&["push", "--user", "dba", &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut differ = Vec::new();
+    let queries = named_queries();
+    for (name, text) in &queries {
+        let local = fixture
+            .kg(&["query", name, "--format", "csv", "--no-refresh"])
+            .ok();
+        let remote = virtuoso_rows(&server, text);
+        // Virtuoso keeps xsd:boolean as an integer, and writes false as 0 and true as 1.
+        let mut here: Vec<String> = rows(&local)
+            .iter()
+            .map(|row| {
+                row.split(',')
+                    .map(|field| match field {
+                        "false" => "0",
+                        "true" => "1",
+                        other => other,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        here.sort();
+        if remote.as_ref() != Ok(&here) {
+            differ.push(format!("{name}: here {:?}, there {remote:?}", rows(&local)));
+        }
+    }
+    assert!(queries.len() >= 10);
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let again = with(&["push", "--user", "dba", &url]);
+    assert!(
+        again.stderr.contains("kg push: 0 graphs sent"),
+        "{}",
+        again.stderr
+    );
 }
 
 /// A server that answers every request with what `reply` says for the n-th one (from 0): a

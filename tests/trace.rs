@@ -283,3 +283,86 @@ fn coverage_tells_declared_verification_from_inferred() {
         bad.stderr
     );
 }
+
+/// The text of a terminal's output, without its colour codes.
+fn plain(text: &str) -> String {
+    console::strip_ansi_codes(text).into_owned()
+}
+
+// verifies: report/terminal
+#[test]
+fn on_a_terminal_the_report_fits_its_width_and_status_words_are_in_colour() {
+    let fixture = fixture();
+    let run = support::kg_on_terminal(&fixture, &["trace"], &[("COLUMNS", "60")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let text = plain(&run.stdout);
+    for line in text.lines() {
+        assert!(
+            console::measure_text_width(line) <= 60,
+            "wider than 60: {line:?}"
+        );
+    }
+    insta::assert_snapshot!("table_60_columns", text);
+    // Status words in colour: missing in red, stale in yellow, both bold.
+    assert!(
+        run.stdout.contains("\u{1b}[31m\u{1b}[1mmissing"),
+        "{:?}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\u{1b}[33m\u{1b}[1mstale"),
+        "{:?}",
+        run.stdout
+    );
+    // Nothing is lost in the fitting but the cut columns' ends: every item is there, with its
+    // words.
+    let whole = fixture.kg(&["trace"]).ok();
+    let words = |t: &str| t.split_whitespace().filter(|w| !w.contains('…')).count();
+    assert!(words(&text) >= words(&whole) * 9 / 10, "{text}");
+    assert_eq!(
+        text.matches("missing").count(),
+        whole.matches("missing").count()
+    );
+
+    // NO_COLOR and --color never keep colour away from a terminal, not the fitting.
+    for (args, env) in [
+        (&["trace"][..], &[("COLUMNS", "60"), ("NO_COLOR", "1")][..]),
+        (&["--color", "never", "trace"][..], &[("COLUMNS", "60")][..]),
+    ] {
+        let run = support::kg_on_terminal(&fixture, args, env);
+        assert!(
+            !run.stdout.contains('\u{1b}'),
+            "{args:?} {env:?}: {:?}",
+            run.stdout
+        );
+        assert_eq!(run.stdout, text, "{args:?} {env:?}");
+    }
+    // A pipe gets whole lines and no colour, unless --color always.
+    assert!(!whole.contains('\u{1b}'));
+    assert!(whole.lines().any(|l| l.len() > 100));
+    let forced = fixture.kg(&["--color", "always", "trace"]).ok();
+    assert!(forced.contains("\u{1b}[31m\u{1b}[1mmissing"));
+    assert_eq!(plain(&forced), whole);
+}
+
+// verifies: report/terminal
+#[test]
+fn impact_and_query_tables_fit_a_terminal_too() {
+    let fixture = fixture();
+    for args in [
+        &["impact", "HEAD~1..HEAD"][..],
+        &["query", "--list"][..],
+        &["query", "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 20"][..],
+    ] {
+        let run = support::kg_on_terminal(&fixture, args, &[("COLUMNS", "50")]);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stdout);
+        let text = plain(&run.stdout);
+        assert!(text.lines().count() > 2, "{args:?}: {text}");
+        for line in text.lines() {
+            assert!(
+                console::measure_text_width(line) <= 50,
+                "{args:?}: wider than 50: {line:?}"
+            );
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub fn write_impact(
     report: &crate::impact::ImpactReport,
     format: ImpactFormat,
     page: &html::Page,
+    screen: &Screen,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
@@ -41,7 +42,7 @@ pub fn write_impact(
             }
             Ok(())
         }
-        ImpactFormat::Text => write_impact_text(report, out),
+        ImpactFormat::Text => write_impact_text(report, screen, out),
         ImpactFormat::Md => write_impact_md(report, out),
     }
 }
@@ -177,22 +178,23 @@ pub(super) fn impact_sections(
 
 pub(super) fn write_impact_text(
     report: &crate::impact::ImpactReport,
+    screen: &Screen,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(out, "{}", report.summary())?;
+    write_wrapped(screen, "", &report.summary(), "  ", out)?;
     if report.unselected > 0 {
-        writeln!(
-            out,
+        let text = format!(
             "({} changed files are not specs, code or docs kg reads; kg.toml selects them)",
             report.unselected
-        )?;
+        );
+        write_wrapped(screen, "", &text, " ", out)?;
     }
     for (heading, entries) in impact_sections(report) {
         if entries.is_empty() {
             continue;
         }
         writeln!(out)?;
-        writeln!(out, "{heading}")?;
+        writeln!(out, "{}", screen.paint(heading, Tone::Heading))?;
         // Align the columns of all entries; each why goes under its entry.
         let rows: Vec<Vec<String>> = entries
             .iter()
@@ -202,10 +204,13 @@ pub(super) fn write_impact_text(
                 row
             })
             .collect();
-        for (line, (_, why)) in aligned(&rows).iter().zip(&entries) {
-            writeln!(out, "{line}")?;
+        let widths = screen.fit(&rows);
+        for (row, (_, why)) in rows.iter().zip(&entries) {
+            for line in screen.row(row, &widths) {
+                writeln!(out, "{line}")?;
+            }
             if let Some(why) = why {
-                writeln!(out, "      {why}")?;
+                write_wrapped(screen, "      ", why, "        ", out)?;
             }
         }
     }

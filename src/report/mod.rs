@@ -17,12 +17,14 @@ use crate::trace::Coverage;
 mod html;
 mod impact;
 mod results;
+mod screen;
 mod summary;
 mod trace;
 
 pub use html::Page;
 pub use impact::{ImpactFormat, write_impact};
 pub use results::{ResultFormat, display_term, write_results};
+pub use screen::{ColorChoice, Screen, Tone};
 pub use summary::{write_summary, write_timings};
 pub use trace::{TraceFormat, write_trace};
 
@@ -41,14 +43,30 @@ pub enum ReportError {
     },
 }
 
-/// Writes rows as aligned columns under a header and a rule.
-pub fn write_table(header: &[String], rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
-    let mut all = Vec::with_capacity(rows.len() + 2);
+/// Writes rows as aligned columns under a header and a rule, fitted to the screen.
+pub fn write_table(
+    header: &[String],
+    rows: &[Vec<String>],
+    screen: &Screen,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut all = Vec::with_capacity(rows.len() + 1);
     all.push(header.to_vec());
     all.extend(rows.iter().cloned());
-    let rule = column_widths(&all).iter().map(|w| "-".repeat(*w)).collect();
-    all.insert(1, rule);
-    write_rows(&all, out)
+    let widths = screen.fit(&all);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    for line in screen.row(header, &widths) {
+        writeln!(out, "{}", screen.paint(&line, Tone::Heading))?;
+    }
+    for line in screen.row(&rule, &widths) {
+        writeln!(out, "{line}")?;
+    }
+    for row in rows {
+        for line in screen.row(row, &widths) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }
 
 fn md_escape(text: &str) -> String {
@@ -57,45 +75,26 @@ fn md_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Writes rows as aligned columns, without a header.
-fn write_rows(rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
-    for line in aligned(rows) {
+/// Writes rows as aligned columns, without a header, fitted to the screen.
+fn write_rows(rows: &[Vec<String>], screen: &Screen, out: &mut dyn Write) -> io::Result<()> {
+    for line in screen.rows(rows) {
         writeln!(out, "{line}")?;
     }
     Ok(())
 }
 
-/// Rows as lines of aligned columns.
-fn aligned(rows: &[Vec<String>]) -> Vec<String> {
-    let widths = column_widths(rows);
-    rows.iter()
-        .map(|row| {
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                line.push_str(cell);
-                if c + 1 < row.len() {
-                    line.extend(std::iter::repeat_n(
-                        ' ',
-                        widths[c] - cell.chars().count() + 2,
-                    ));
-                }
-            }
-            line.trim_end().to_owned()
-        })
-        .collect()
-}
-
-/// The width of each column, in characters.
-fn column_widths(rows: &[Vec<String>]) -> Vec<usize> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect()
+/// Writes `text` after `first`, wrapped to the screen with later lines after `rest`.
+fn write_wrapped(
+    screen: &Screen,
+    first: &str,
+    text: &str,
+    rest: &str,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for line in screen.wrap(first, text, rest) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// `path:line`, or the path alone.

@@ -46,6 +46,7 @@ pub fn write_results(
     results: QueryResults<'_>,
     format: Option<ResultFormat>,
     base: &str,
+    screen: &Screen,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     let evaluation = |e: &dyn std::fmt::Display| ReportError::Evaluation(e.to_string());
@@ -94,7 +95,7 @@ pub fn write_results(
                                 .collect(),
                         );
                     }
-                    write_table(&header, &rows, out)?;
+                    write_table(&header, &rows, screen, out)?;
                 }
             }
         }

@@ -3,9 +3,14 @@
 use super::*;
 
 /// Writes the diagnostics and the summary of an index run.
-pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_summary(
+    summary: &Summary,
+    quiet: bool,
+    screen: &Screen,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for diagnostic in &summary.diagnostics {
-        writeln!(out, "{diagnostic}")?;
+        writeln!(out, "{}", diagnostic_line(diagnostic, screen))?;
     }
     if quiet {
         return Ok(());
@@ -24,15 +29,14 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = summary.diagnostics.len() - errors;
-    let short = |id: &str| id[..id.len().min(12)].to_owned();
+    let short = crate::trace::short;
     let shallow = if summary.shallow {
         " (shallow clone: history is cut off)"
     } else {
         ""
     };
-    match &summary.from {
-        Some(from) => writeln!(
-            out,
+    let line = match &summary.from {
+        Some(from) => format!(
             "updated {}..{} in {:.2}s: {} commits{shallow} | {} files written ({} parsed) | {} dangling references | {} errors, {} warnings | {} quads",
             short(from),
             short(&summary.commit),
@@ -45,8 +49,7 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
             warnings,
             summary.quads,
         ),
-        None => writeln!(
-            out,
+        None => format!(
             "indexed {} in {:.2}s: {} commits{shallow} | files {} ({} parsed) | {} definitions, {} tests | {} features, {} items{} | {} references ({} dangling{}), {} mentions | {} errors, {} warnings | {} quads",
             short(&summary.commit),
             summary.elapsed.as_secs_f64(),
@@ -78,7 +81,23 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
             warnings,
             summary.quads,
         ),
-    }
+    };
+    write_wrapped(screen, "", &line, "  ", out)
+}
+
+/// A diagnostic's line, its severity in colour.
+fn diagnostic_line(diagnostic: &crate::facts::Diagnostic, screen: &Screen) -> String {
+    let line = diagnostic.to_string();
+    let severity = diagnostic.severity.as_str();
+    let tone = match diagnostic.severity {
+        Severity::Error => Tone::Missing,
+        _ => Tone::Stale,
+    };
+    line.replacen(
+        &format!(": {severity}: "),
+        &format!(": {}: ", screen.paint(severity, tone)),
+        1,
+    )
 }
 
 /// Writes each stage's wall time, items and rate, then the total.
@@ -86,6 +105,7 @@ pub fn write_summary(summary: &Summary, quiet: bool, out: &mut dyn Write) -> io:
 pub fn write_timings(
     stages: &[crate::progress::StageTime],
     total: std::time::Duration,
+    screen: &Screen,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut rows = vec![vec![
@@ -108,5 +128,5 @@ pub fn write_timings(
         "total".to_owned(),
         format!("{:.3} s", total.as_secs_f64()),
     ]);
-    write_rows(&rows, out)
+    write_rows(&rows, screen, out)
 }

@@ -76,6 +76,7 @@ pub fn write_trace(
     report: &crate::trace::TraceReport,
     format: TraceFormat,
     page: &html::Page,
+    screen: &Screen,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut features: std::collections::BTreeMap<&str, Vec<&crate::trace::TraceItem>> =
@@ -96,17 +97,22 @@ pub fn write_trace(
         }
         TraceFormat::Table => {
             for (feature, items) in &features {
-                writeln!(
+                write_wrapped(
+                    screen,
+                    &format!("{}: ", screen.paint(feature, Tone::Heading)),
+                    &coverage_line(&Coverage::of(items.iter().copied(), distance)),
+                    "    ",
                     out,
-                    "{feature}: {}",
-                    coverage_line(&Coverage::of(items.iter().copied(), distance))
                 )?;
                 for item in items {
-                    writeln!(
-                        out,
-                        "  {}  {}  ({}:{})",
-                        item.id, item.text, item.spec.path, item.spec.line
-                    )?;
+                    // The text wraps under itself, unless the id leaves it too little room.
+                    let first = format!("  {}  ", item.id);
+                    let rest = match screen.width {
+                        Some(w) if first.chars().count() > w / 3 => "      ".to_owned(),
+                        _ => " ".repeat(first.chars().count()),
+                    };
+                    let text = format!("{}  ({}:{})", item.text, item.spec.path, item.spec.line);
+                    write_wrapped(screen, &first, &text, &rest, out)?;
                     let mut rows = Vec::new();
                     for (relation, links) in [
                         ("implemented", &item.implemented_by),
@@ -119,9 +125,21 @@ pub fn write_trace(
                             rows.push(vec![format!("    {relation}"), location, symbol, how]);
                         }
                     }
-                    write_rows(&rows, out)?;
+                    if !screen.fits(&rows) {
+                        // The symbol and how it links share the last column, which wraps.
+                        for row in &mut rows {
+                            let how = row.pop().unwrap_or_default();
+                            if let Some(symbol) = row.last_mut().filter(|s| !s.is_empty()) {
+                                symbol.push_str("  ");
+                                symbol.push_str(&how);
+                            } else if let Some(symbol) = row.last_mut() {
+                                *symbol = how;
+                            }
+                        }
+                    }
+                    write_rows(&rows, screen, out)?;
                     if let Some(needs) = needs_text(item, "uncovered") {
-                        writeln!(out, "    needs  {needs}")?;
+                        write_wrapped(screen, "    needs  ", &needs, "           ", out)?;
                     }
                     let missing = missing(item);
                     if !missing.is_empty() && item.needs.is_none() {
@@ -135,45 +153,53 @@ pub fn write_trace(
                         } else {
                             String::new()
                         };
-                        writeln!(out, "    missing  {}{note}", missing.join(", "))?;
-                    }
-                    for tag in &item.stale_tags {
-                        writeln!(
+                        write_wrapped(
+                            screen,
+                            &format!("    {}  ", screen.paint("missing", Tone::Missing)),
+                            &format!("{}{note}", missing.join(", ")),
+                            "             ",
                             out,
-                            "    stale  {}:{}: {}",
+                        )?;
+                    }
+                    let stale = format!("    {}  ", screen.paint("stale", Tone::Stale));
+                    let under = "           ";
+                    for tag in &item.stale_tags {
+                        let text = format!(
+                            "{}:{}: {}",
                             tag.path,
                             tag.line,
                             crate::trace::stale_tag_message(&item.id, tag)
-                        )?;
+                        );
+                        write_wrapped(screen, &stale, &text, under, out)?;
                     }
                     for quote in &item.stale_quotes {
-                        writeln!(
-                            out,
-                            "    stale  {}:{}: {}: \"{}\"",
+                        let text = format!(
+                            "{}:{}: {}: \"{}\"",
                             quote.path,
                             quote.line,
                             crate::trace::stale_quote_message(&item.id),
                             quote.quote
-                        )?;
+                        );
+                        write_wrapped(screen, &stale, &text, under, out)?;
                     }
                     if let Some(evidence) = &item.stale_evidence {
-                        writeln!(
-                            out,
-                            "    stale  reworded in {} ({}) after its code and tests last changed in {} ({})",
+                        let text = format!(
+                            "reworded in {} ({}) after its code and tests last changed in {} ({})",
                             crate::trace::short(&evidence.reworded_in),
                             evidence.reworded_on,
                             crate::trace::short(&evidence.code_last_changed_in),
                             evidence.code_last_changed_on
-                        )?;
+                        );
+                        write_wrapped(screen, &stale, &text, under, out)?;
                     }
                 }
             }
-            writeln!(
-                out,
-                "overall: {}; inferred verification counts tests within {distance} {} of the code",
+            let overall = format!(
+                "{}; inferred verification counts tests within {distance} {} of the code",
                 coverage_line(overall),
                 if distance == 1 { "call" } else { "calls" }
-            )
+            );
+            write_wrapped(screen, "overall: ", &overall, "    ", out)
         }
         TraceFormat::Md => {
             writeln!(out, "**Traceability**: {}", coverage_line(overall))?;

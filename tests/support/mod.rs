@@ -163,10 +163,15 @@ impl Fixture {
 
     /// Runs kg in the repository with the store in the scratch directory.
     pub fn kg(&self, args: &[&str]) -> Run {
+        self.kg_env(args, &[])
+    }
+
+    /// Runs kg as `kg` does, with `env` set too.
+    pub fn kg_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let store = self.scratch.join("store");
         let mut all = vec!["--store", store.to_str().expect("utf-8 temp path")];
         all.extend_from_slice(args);
-        kg_in(&self.root, &all)
+        run_in(&self.root, &all, env)
     }
 }
 
@@ -187,14 +192,50 @@ impl Run {
 
 /// Runs the kg binary in `dir` with a clean environment.
 pub fn kg_in(dir: &Path, args: &[&str]) -> Run {
+    run_in(dir, args, &[])
+}
+
+fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = isolated(env!("CARGO_BIN_EXE_kg"), dir)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("kg runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs kg in the fixture (store in its scratch directory) with its stdout and stderr on a
+/// terminal (a pseudo-terminal from util-linux's `script`), with `env` set: what kg wrote there,
+/// both streams in one, with the terminal's `\r\n` line ends made `\n`.
+pub fn kg_on_terminal(fixture: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let store = fixture.scratch.join("store");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut command = vec![quote(env!("CARGO_BIN_EXE_kg")), "--store".into()];
+    command.push(quote(store.to_str().expect("utf-8 temp path")));
+    command.extend(args.iter().map(|a| quote(a)));
+    let mut script = isolated("script", &fixture.root);
+    script.args([
+        "--quiet",
+        "--return",
+        "--command",
+        &command.join(" "),
+        "/dev/null",
+    ]);
+    script.envs(env.iter().copied());
+    let output = script
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout)
+            .expect("the terminal's output is UTF-8")
+            .replace("\r\n", "\n"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 

@@ -462,12 +462,13 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             if !cli.quiet {
                 eprintln!(
-                    "kg push: {} graphs sent ({} KB), {} unchanged, {} deleted, to {url} in {:.2} s",
+                    "kg push: {} graphs sent ({} KB), {} unchanged, {} deleted, to {url} in {:.2} s ({:.2} s of it waiting for the server)",
                     pushed.sent,
                     pushed.bytes.div_ceil(1024),
                     pushed.unchanged,
                     pushed.deleted,
-                    pushed.took.as_secs_f64()
+                    pushed.took.as_secs_f64(),
+                    pushed.server.as_secs_f64()
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -636,13 +637,12 @@ fn impact(cli: &Cli, args: &ImpactArgs) -> anyhow::Result<ExitCode> {
     let head = repo.resolve_commit(&state.commit)?;
     let config = index::head_config(&repo)?;
     let (changes, diagnostics) = crate::impact::read_changes(&repo, head, &config.rules, &source)?;
-    let docs = crate::impact::doc_texts(&store, &repo)?;
     let iris = crate::graph::Iris::new(base);
     let context = crate::impact::Context {
         store: &store,
         iris: &iris,
         config: &config,
-        docs: &docs,
+        repo: &repo,
     };
     let report = crate::impact::analyze(&context, &changes, diagnostics)?;
     let page = html_page(cli, &store)?;

@@ -733,12 +733,11 @@ fn impact(r: &Reading, a: &ImpactArgs) -> Answered {
     if !a.paths.is_empty() {
         changes.retain(|c| a.paths.iter().any(|p| p == c.path()));
     }
-    let docs = crate::impact::doc_texts(&r.store, &r.repo).map_err(|e| e.to_string())?;
     let context = crate::impact::Context {
         store: &r.store,
         iris: &r.iris,
         config: &config,
-        docs: &docs,
+        repo: &r.repo,
     };
     let report =
         crate::impact::analyze(&context, &changes, diagnostics).map_err(|e| e.to_string())?;

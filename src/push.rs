@@ -32,6 +32,8 @@ pub struct Pushed {
     pub deleted: usize,
     pub bytes: u64,
     pub took: Duration,
+    /// Of `took`, the time spent waiting for the server's answers.
+    pub server: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,7 +307,9 @@ pub fn push(
         }
         let size = body.len() as u64;
         let url = graph_url(&target.url, graph);
+        let asked = Instant::now();
         let result = send(&agent, &mut auth, "PUT", &url, &body);
+        pushed.server += asked.elapsed();
         if let Err(e) = check(result, graph, pushed.sent) {
             outcome = Err(e);
             break;
@@ -323,7 +327,10 @@ pub fn push(
             .collect();
         for graph in gone {
             let url = graph_url(&target.url, &graph);
-            match send(&agent, &mut auth, "DELETE", &url, &[]) {
+            let asked = Instant::now();
+            let result = send(&agent, &mut auth, "DELETE", &url, &[]);
+            pushed.server += asked.elapsed();
+            match result {
                 // Already gone there is as good as deleted.
                 Ok(response) if response.status().as_u16() == 404 => {}
                 result => {

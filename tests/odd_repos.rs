@@ -44,7 +44,7 @@ fn a_shallow_clone_indexes_what_exists_and_says_so() {
         &clone,
         &[
             "query",
-            "SELECT (COUNT(?c) AS ?n) WHERE { ?c kg:changeKind \"added\" ; kg:path ?p }",
+            "SELECT (COUNT(?c) AS ?n) WHERE { ?c kg:added ?p }",
             "--format",
             "csv",
         ],

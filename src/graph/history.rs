@@ -12,7 +12,7 @@ use oxigraph::model::{Literal, NamedNode, NamedNodeRef, Quad};
 use super::vocab::{dcterms, kg, oslc_rm, prov, rdf, xsd};
 use super::{GraphWriter, Iris, encode};
 use crate::facts::Language;
-use crate::git::{CommitInfo, Person};
+use crate::git::{ChangeKind, CommitInfo, Person};
 use crate::link::history::{ItemChange, Lineage};
 use crate::parse::refs;
 
@@ -251,7 +251,7 @@ pub fn trailer_references(commit: &CommitInfo) -> Vec<(&'static str, String)> {
 }
 
 /// The quads of one commit: the commit, its agents, trailers, the items they name, file changes
-/// and item changes.
+/// (one quad each) and item changes.
 pub fn commit_quads(iris: &Iris, commit: &CommitInfo, item_changes: &[ItemChange]) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.history_graph());
     let id = commit.id.to_string();
@@ -295,20 +295,15 @@ pub fn commit_quads(iris: &Iris, commit: &CommitInfo, item_changes: &[ItemChange
         w.add(&reference, kg::COMMIT_PROP, node.clone());
         w.add(&node, kg::REFERENCES, target_node);
     }
+    // One quad a file change: the kind is the property, the path its value. The blobs before
+    // and after are git's to tell (`git rev-parse COMMIT:PATH`).
     for change in &commit.changes {
-        let change_node =
-            NamedNode::new_unchecked(format!("{}#{}", node.as_str(), encode(&change.path)));
-        w.types(&change_node, &[kg::FILE_CHANGE]);
-        w.text(&change_node, kg::CHANGE_KIND, change.kind.as_str());
-        w.text(&change_node, kg::PATH, &change.path);
-        w.add(&change_node, kg::FILE_PROP, iris.file(&change.path));
-        if let Some(before) = change.before {
-            w.text(&change_node, kg::BLOB_BEFORE, &before.to_string());
-        }
-        if let Some(after) = change.after {
-            w.text(&change_node, kg::BLOB_AFTER, &after.to_string());
-        }
-        w.add(&node, kg::CHANGE, change_node);
+        let kind = match change.kind {
+            ChangeKind::Added => kg::ADDED,
+            ChangeKind::Modified => kg::MODIFIED,
+            ChangeKind::Deleted => kg::DELETED,
+        };
+        w.text(&node, kind, &change.path);
     }
     for change in item_changes {
         let change_node =

@@ -18,7 +18,7 @@ use vocab::{dcterms, kg, oslc_qm, oslc_rm, rdf};
 
 /// The version of the graph's shape and of the facts kg extracts. A store written with another
 /// format is rebuilt, and facts cached by another are not read.
-pub const INDEX_FORMAT: i64 = 13;
+pub const INDEX_FORMAT: i64 = 14;
 
 /// Mints the IRIs of one repository's resources.
 #[derive(Debug, Clone)]

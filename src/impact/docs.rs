@@ -4,7 +4,7 @@
 use super::*;
 
 /// The doc files of the index with their text, for finding the docs that name what changed.
-pub fn doc_texts(store: &ReadStore, repo: &Repo) -> Result<Vec<(String, String)>, ChangeError> {
+fn doc_texts(store: &ReadStore, repo: &Repo) -> Result<Vec<(String, String)>, ChangeError> {
     let rows = store.select(
         "SELECT ?path ?blob WHERE { ?file a kg:DocFile ; kg:path ?path ; kg:blob ?blob } ORDER BY ?path",
         "impact docs",
@@ -24,12 +24,13 @@ pub fn doc_texts(store: &ReadStore, repo: &Repo) -> Result<Vec<(String, String)>
     Ok(docs)
 }
 
-/// Sections of docs at HEAD that name a changed definition or a changed file's path.
+/// Sections of docs at HEAD that name a changed definition or a changed file's path. The docs are
+/// read only when there is such a name or path.
 pub(super) fn named_in_docs(
     touched: &[Touched],
     changed_paths: &[String],
     context: &Context<'_>,
-) -> Vec<ImpactDoc> {
+) -> Result<Vec<ImpactDoc>, ChangeError> {
     let names: Vec<(&str, &Touched)> = touched
         .iter()
         .filter(|t| !t.is_doc)
@@ -42,11 +43,14 @@ pub(super) fn named_in_docs(
         .iter()
         .map(String::as_str)
         .chain(names.iter().map(|(name, _)| *name));
+    if changed_paths.is_empty() && names.is_empty() {
+        return Ok(out);
+    }
     let Ok(searcher) = aho_corasick::AhoCorasick::new(patterns) else {
-        return out;
+        return Ok(out);
     };
     let mut parser = FileParser::new(CodeQueries::shared());
-    for (path, text) in context.docs {
+    for (path, text) in &doc_texts(context.store, context.repo)? {
         if changed_paths.contains(path) {
             continue;
         }
@@ -101,7 +105,7 @@ pub(super) fn named_in_docs(
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// Whether a name is distinctive enough to look for in prose: `check_size`, `UploadGateway`,

@@ -39,7 +39,6 @@ use links::*;
 use touched::*;
 
 pub use changes::{ChangeError, Source, read_changes};
-pub use docs::doc_texts;
 
 /// How many calls kg follows from a changed definition to its callers.
 pub const MAX_DISTANCE: u32 = crate::link::calls::MAX_CALL_CHAIN;
@@ -249,8 +248,9 @@ pub struct Context<'a> {
     pub store: &'a ReadStore,
     pub iris: &'a Iris,
     pub config: &'a Config,
-    /// Doc files at HEAD with their text, searched for changed names and paths.
-    pub docs: &'a [(String, String)],
+    /// Where the docs' texts are read from, and only when a change names something to look for
+    /// in them.
+    pub repo: &'a Repo,
 }
 
 /// Maps `changes` to the report. `diagnostics` are those of reading the change.
@@ -258,7 +258,7 @@ pub fn analyze(
     context: &Context<'_>,
     changes: &[FileDiff],
     diagnostics: Vec<DiagnosticRow>,
-) -> Result<ImpactReport, StoreError> {
+) -> Result<ImpactReport, ChangeError> {
     let queries = CodeQueries::shared();
     let mut parser = FileParser::new(queries);
     let rules = &context.config.rules;
@@ -580,7 +580,7 @@ pub fn analyze(
             ),
         });
     }
-    for hit in named_in_docs(&touched, &changed_paths, context) {
+    for hit in named_in_docs(&touched, &changed_paths, context)? {
         let key = (hit.path.clone(), hit.line, hit.section.clone());
         docs.entry(key).or_insert(hit);
     }

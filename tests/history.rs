@@ -122,10 +122,12 @@ fn trailer_links(fixture: &Fixture) -> String {
             "query",
             "--format",
             "csv",
+            // A link that is history keeps its count; its IRI names the item and the anchor.
             "SELECT ?id ?source ?count ?evidence WHERE {
-               ?l kg:via \"trailer\" ; kg:targetId ?id ; kg:source ?s ; kg:commitCount ?count .
-               BIND(STRAFTER(STR(?s), '#') AS ?source)
-               BIND(EXISTS { ?l a kg:Reference ; kg:relation ?r } AS ?evidence)
+               GRAPH ?g { ?l kg:commitCount ?count } FILTER(STRENDS(STR(?g), '/kg/links'))
+               BIND(REPLACE(STRBEFORE(STRAFTER(STR(?l), '/link/trailer/implements/'), '/'), '%2F', '/') AS ?id)
+               BIND(STRAFTER(STR(?l), '#') AS ?source)
+               BIND(EXISTS { ?l a kg:Reference ; kg:relation ?r ; kg:targetId ?id } AS ?evidence)
              } ORDER BY ?id ?source",
         ])
         .ok()

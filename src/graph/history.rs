@@ -177,12 +177,26 @@ pub fn stored_link(
     })
 }
 
+/// The link a link node's IRI names (`<base>link/VIA/MARKER/ITEM/SOURCE`): the inverse of
+/// [`link_node`].
+pub fn link_of_node(iris: &Iris, via: Via, node: &str) -> Option<TrailerLink> {
+    let rest = node
+        .strip_prefix(iris.base())?
+        .strip_prefix("link/")?
+        .strip_prefix(via.as_str())?
+        .strip_prefix('/')?;
+    let (marker, rest) = rest.split_once('/')?;
+    let (item, source) = rest.split_once('/')?;
+    let source = format!("{}{source}", iris.base());
+    stored_link(iris, via, marker, &super::decode(item), &source)
+}
+
 /// The quads of one aggregated link in its graph (`<base>kg/links` for trailers,
 /// `<base>kg/task-links` for ticked tasks, `<base>kg/message-links` for ids a message names). A
-/// link whose anchor is at HEAD
-/// is a reference and establishes its relation (`oslc_rm:implementedBy` ...); one whose anchor is
-/// gone keeps only its commits, as history: it is no evidence, but the count goes on should the
-/// anchor come back.
+/// link whose anchor is at HEAD is a reference and establishes its relation
+/// (`oslc_rm:implementedBy` ...). One whose anchor is gone is history, no evidence: its node
+/// (whose IRI names the way, marker, item and anchor) keeps only its path, its latest commit and
+/// how many there are, so that the count goes on should the anchor come back.
 pub fn link_quads(
     iris: &Iris,
     link: &TrailerLink,
@@ -191,18 +205,18 @@ pub fn link_quads(
 ) -> Vec<Quad> {
     let mut w = GraphWriter::new(iris.links_graph(link.via));
     let node = link_node(iris, link);
-    let source = link_source(iris, link);
-    let target = iris.requirement(&link.target);
-    w.add(&node, kg::SOURCE, source.clone());
-    w.add(&node, kg::TARGET, target.clone());
-    w.text(&node, kg::TARGET_ID, &link.target);
-    w.text(&node, kg::MARKER, link.marker);
-    w.text(&node, kg::VIA, link.via.as_str());
     w.text(&node, kg::PATH, &link.path);
     w.add(&node, kg::COMMIT_PROP, iris.commit(&support.latest));
     w.number(&node, kg::COMMIT_COUNT, support.commits);
     if at_head {
+        let source = link_source(iris, link);
+        let target = iris.requirement(&link.target);
         w.types(&node, &[kg::REFERENCE]);
+        w.add(&node, kg::SOURCE, source.clone());
+        w.add(&node, kg::TARGET, target.clone());
+        w.text(&node, kg::TARGET_ID, &link.target);
+        w.text(&node, kg::MARKER, link.marker);
+        w.text(&node, kg::VIA, link.via.as_str());
         if let Some(relation) = marker_relation(link.marker) {
             w.add(&node, kg::RELATION, relation.into_owned());
             w.add(&target, relation, source);
@@ -355,4 +369,46 @@ fn agent(w: &mut GraphWriter, iris: &Iris, person: &Person) -> NamedNode {
 
 fn date_time(person: &Person) -> Literal {
     Literal::new_typed_literal(&person.date_time, xsd::DATE_TIME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_node_names_its_link() {
+        let iris = Iris::new("https://example.com/r/");
+        for (target, path, anchor) in [
+            (
+                "spec.x/req~a b~1",
+                "src/a b.rs",
+                LinkAnchor::Definition {
+                    language: "rust",
+                    qualified_name: "Gate::check<'a>".to_owned(),
+                },
+            ),
+            (
+                "upload/AC-1",
+                "docs/up%load.md",
+                LinkAnchor::Section {
+                    key: "Upload > Size".to_owned(),
+                },
+            ),
+            ("feat/T012", "web/x.ts", LinkAnchor::File),
+        ] {
+            let link = TrailerLink {
+                via: Via::Task,
+                marker: "implements",
+                target: target.to_owned(),
+                path: path.to_owned(),
+                anchor,
+            };
+            let node = link_node(&iris, &link);
+            assert_eq!(
+                link_of_node(&iris, Via::Task, node.as_str()),
+                Some(link.clone())
+            );
+            assert_eq!(link_of_node(&iris, Via::Trailer, node.as_str()), None);
+        }
+    }
 }

@@ -147,6 +147,7 @@ pub mod kg {
         PARENT_COMMIT = "parentCommit",
         FIRST_PARENT = "firstParent",
         MESSAGE_TRAILER = "trailer",
+        CHANGED = "changed",
         ADDED = "added",
         MODIFIED = "modified",
         DELETED = "deleted",

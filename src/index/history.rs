@@ -121,26 +121,20 @@ fn update_links_via(
     );
     let paths = literal_values(changed.iter().copied());
     let rows = update.select(&format!(
-        "SELECT ?marker ?id ?source ?latest ?count ?type WHERE {{ GRAPH <{}> {{
+        "SELECT ?link ?latest ?count ?type WHERE {{ GRAPH <{}> {{
            {{ VALUES ?link {{ {nodes} }} }} UNION {{ VALUES ?path {{ {paths} }} ?link kg:path ?path }}
-           ?link kg:marker ?marker ; kg:targetId ?id ; kg:source ?source ;
-                 kg:commit ?latest ; kg:commitCount ?count .
+           ?link kg:commit ?latest ; kg:commitCount ?count .
            OPTIONAL {{ ?link a ?type }} }} }}",
         iris.links_graph(via).as_str()
     ))?;
     let commit_prefix = format!("{}commit/", iris.base());
     let mut before: Vec<(TrailerLink, graph::history::LinkSupport, bool)> = Vec::new();
     for row in rows {
-        let (Some(marker), Some(id), Some(source), Some(latest), Some(count)) = (
-            cell(&row[0]),
-            cell(&row[1]),
-            cell(&row[2]),
-            cell(&row[3]),
-            cell(&row[4]),
-        ) else {
+        let (Some(node), Some(latest), Some(count)) = (cell(&row[0]), cell(&row[1]), cell(&row[2]))
+        else {
             continue;
         };
-        let Some(link) = graph::history::stored_link(iris, via, &marker, &id, &source) else {
+        let Some(link) = graph::history::link_of_node(iris, via, &node) else {
             continue;
         };
         let Some(latest) = latest.strip_prefix(&commit_prefix) else {
@@ -154,7 +148,7 @@ fn update_links_via(
             latest: latest.to_owned(),
             latest_seconds: repo.commit_time(latest_id)?,
         };
-        before.push((link, support, row[5].is_some()));
+        before.push((link, support, row[3].is_some()));
     }
     let mut after: BTreeMap<TrailerLink, (graph::history::LinkSupport, Option<bool>)> = before
         .iter()

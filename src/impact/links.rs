@@ -72,24 +72,28 @@ impl Graph<'_> {
         if nodes.is_empty() {
             return Ok(out);
         }
+        // The nodes are given in each branch of the union, so that each starts from them: with
+        // the VALUES outside, oxigraph evaluated the first branch over every reference of the
+        // index (and its NOT EXISTS for each), a cost of the repository's size, not the change's.
+        let values = iri_values(nodes);
         let rows = self.store.select(
             &format!(
                 "SELECT ?x ?item ?rel ?via WHERE {{
-                   VALUES ?x {{ {} }}
-                   ?ref kg:source ?x ; kg:relation ?rel .
                    {{
-                     ?ref kg:targetId ?item
+                     VALUES ?x {{ {values} }}
+                     ?ref kg:source ?x ; kg:relation ?rel ; kg:targetId ?item .
                      # A task's reference links the task's items; an unresolved local id
                      # (written and target id alike) or an ambiguous one links nothing.
                      FILTER NOT EXISTS {{ ?ref kg:target/a kg:Task }}
                      FILTER NOT EXISTS {{ ?ref kg:candidate ?candidate }}
                      FILTER NOT EXISTS {{ ?ref kg:writtenId ?item }}
                    }} UNION {{
-                     ?ref kg:target ?task . ?task a kg:Task ; kg:serves/dcterms:identifier ?item .
+                     VALUES ?x {{ {values} }}
+                     ?ref kg:source ?x ; kg:relation ?rel ; kg:target ?task .
+                     ?task a kg:Task ; kg:serves/dcterms:identifier ?item .
                    }}
                    OPTIONAL {{ ?ref kg:via ?via }}
-                 }}",
-                iri_values(nodes)
+                 }}"
             ),
             "impact links",
         )?;
@@ -181,8 +185,8 @@ impl Graph<'_> {
         let rows = self.store.select(
             &format!(
                 "SELECT ?x ?path ?line ?name ?heading ?kind ?test ?language WHERE {{
-                   VALUES ?x {{ {} }}
-                   {{ ?x kg:inFile ?file }} UNION {{ ?x a kg:File BIND(?x AS ?file) }}
+                   {{ VALUES ?x {{ {values} }} ?x kg:inFile ?file }}
+                   UNION {{ VALUES ?x {{ {values} }} ?x a kg:File BIND(?x AS ?file) }}
                    ?file kg:path ?path .
                    OPTIONAL {{ ?file kg:language ?language }}
                    OPTIONAL {{ ?x kg:startLine ?line }}
@@ -191,7 +195,7 @@ impl Graph<'_> {
                    OPTIONAL {{ ?x kg:kind ?kind }}
                    OPTIONAL {{ ?x a kg:Test BIND(true AS ?test) }}
                  }}",
-                iri_values(iris)
+                values = iri_values(iris)
             ),
             "impact nodes",
         )?;
@@ -247,11 +251,12 @@ impl Graph<'_> {
             let names: Vec<String> = removed.iter().map(|(_, n)| literal(n)).collect();
             let rows = self.store.select(
                 &format!(
+                    // VALUES in each branch, so that neither scans every call (see `links`).
                     "SELECT DISTINCT ?caller ?name WHERE {{
-                       VALUES ?name {{ {} }}
-                       {{ ?caller kg:callsName ?name }} UNION {{ ?caller kg:callsBareName ?name }}
+                       {{ VALUES ?name {{ {names} }} ?caller kg:callsName ?name }}
+                       UNION {{ VALUES ?name {{ {names} }} ?caller kg:callsBareName ?name }}
                      }}",
-                    names.join(" ")
+                    names = names.join(" ")
                 ),
                 "impact callers by name",
             )?;
@@ -325,16 +330,17 @@ impl Graph<'_> {
                 _ => ("kg:mentionedIn", "mentions"),
             })
             .collect();
+        // VALUES in each branch, so that none scans every link of its kind (see `links`).
+        let values = iri_values(by_iri.keys());
         let union = properties
             .iter()
-            .map(|(p, name)| format!("{{ ?req {p} ?x BIND(\"{name}\" AS ?rel) }}"))
+            .map(|(p, name)| {
+                format!("{{ VALUES ?req {{ {values} }} ?req {p} ?x BIND(\"{name}\" AS ?rel) }}")
+            })
             .collect::<Vec<_>>()
             .join(" UNION ");
         let rows = self.store.select(
-            &format!(
-                "SELECT DISTINCT ?req ?x ?rel WHERE {{ VALUES ?req {{ {} }} {union} }}",
-                iri_values(by_iri.keys())
-            ),
+            &format!("SELECT DISTINCT ?req ?x ?rel WHERE {{ {union} }}"),
             "impact linked",
         )?;
         let mut out = Vec::new();

@@ -149,17 +149,16 @@ impl Auth<'_> {
             Scheme::Digest(_) => prompt.as_ref().is_some_and(|p| p.stale),
             Scheme::Basic(_) => false,
         };
-        match (fresh, digest, prompt) {
-            (false, _, _) | (true, true, None) => false,
-            (true, true, Some(prompt)) => {
-                self.scheme = Scheme::Digest(prompt);
-                true
-            }
-            (true, false, _) => {
-                self.scheme = Scheme::Basic(basic(user, password));
-                true
-            }
+        if !fresh {
+            return false;
         }
+        self.scheme = match prompt {
+            Some(prompt) => Scheme::Digest(prompt),
+            // A Digest challenge kg cannot read is not answered with a password in the clear.
+            None if digest => return false,
+            None => Scheme::Basic(basic(user, password)),
+        };
+        true
     }
 }
 

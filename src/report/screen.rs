@@ -54,18 +54,19 @@ impl Screen {
 
     /// The screen of stdout.
     pub fn stdout(choice: ColorChoice) -> Screen {
-        let out = std::io::stdout();
-        let terminal = out.is_terminal();
-        let size = terminal_size::terminal_size_of(&out).map(|(w, _)| usize::from(w.0));
-        Self::decide(terminal, size, choice, |name| std::env::var(name).ok())
+        Self::of(&std::io::stdout(), choice)
     }
 
     /// The screen of stderr.
     pub fn stderr(choice: ColorChoice) -> Screen {
-        let err = std::io::stderr();
-        let terminal = err.is_terminal();
-        let size = terminal_size::terminal_size_of(&err).map(|(w, _)| usize::from(w.0));
-        Self::decide(terminal, size, choice, |name| std::env::var(name).ok())
+        Self::of(&std::io::stderr(), choice)
+    }
+
+    fn of(stream: &(impl IsTerminal + std::os::fd::AsFd), choice: ColorChoice) -> Screen {
+        let size = terminal_size::terminal_size_of(stream).map(|(w, _)| usize::from(w.0));
+        Self::decide(stream.is_terminal(), size, choice, |name| {
+            std::env::var(name).ok()
+        })
     }
 
     /// The screen of a stream, from whether it is a terminal, the terminal's size, the choice

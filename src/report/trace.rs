@@ -129,11 +129,12 @@ pub fn write_trace(
                         // The symbol and how it links share the last column, which wraps.
                         for row in &mut rows {
                             let how = row.pop().unwrap_or_default();
-                            if let Some(symbol) = row.last_mut().filter(|s| !s.is_empty()) {
-                                symbol.push_str("  ");
-                                symbol.push_str(&how);
-                            } else if let Some(symbol) = row.last_mut() {
-                                *symbol = how;
+                            if let Some(symbol) = row.last_mut() {
+                                *symbol = if symbol.is_empty() {
+                                    how
+                                } else {
+                                    format!("{symbol}  {how}")
+                                };
                             }
                         }
                     }

@@ -131,6 +131,58 @@ pub fn prepare_cancellable(
     )
 }
 
+/// As [`prepare`], without the query's outermost `ORDER BY` (one under a `LIMIT` or `OFFSET`
+/// stays): for callers that order the rows themselves. oxigraph sorts by the terms' text, read
+/// back from the store at each comparison, which for `needs` on 2,000 OpenFastTrace requirements
+/// was 0.1-0.15 s of 0.3 s.
+pub fn prepare_unordered(
+    text: &str,
+    source_name: &str,
+) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
+    let mut parser = spargebra::SparqlParser::new();
+    for (prefix, iri) in PREFIXES {
+        parser = parser
+            .with_prefix(*prefix, *iri)
+            .expect("the built-in prefixes are valid IRIs");
+    }
+    let query = parser.parse_query(text).map_err(|err| QuerySyntaxError {
+        source_name: source_name.to_owned(),
+        message: err.to_string(),
+    })?;
+    let query = match query {
+        spargebra::Query::Select {
+            dataset,
+            pattern,
+            base_iri,
+        } => spargebra::Query::Select {
+            dataset,
+            pattern: unordered(pattern),
+            base_iri,
+        },
+        other => other,
+    };
+    Ok(SparqlEvaluator::new().for_query(query))
+}
+
+/// `pattern` without the `ORDER BY` its projection and `DISTINCT` or `REDUCED` wrap.
+fn unordered(pattern: spargebra::algebra::GraphPattern) -> spargebra::algebra::GraphPattern {
+    use spargebra::algebra::GraphPattern;
+    match pattern {
+        GraphPattern::OrderBy { inner, .. } => *inner,
+        GraphPattern::Project { inner, variables } => GraphPattern::Project {
+            inner: Box::new(unordered(*inner)),
+            variables,
+        },
+        GraphPattern::Distinct { inner } => GraphPattern::Distinct {
+            inner: Box::new(unordered(*inner)),
+        },
+        GraphPattern::Reduced { inner } => GraphPattern::Reduced {
+            inner: Box::new(unordered(*inner)),
+        },
+        other => other,
+    }
+}
+
 fn with_prefixes(
     mut evaluator: SparqlEvaluator,
     text: &str,

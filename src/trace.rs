@@ -251,10 +251,11 @@ fn number(term: &Option<Term>) -> Option<u32> {
 }
 
 // implements: trace/sparql
+/// The rows of the shipped query `name`, unordered: the trace orders what it builds itself.
 fn named(store: &ReadStore, name: &str) -> Result<Rows, StoreError> {
     let query = query::find(name)
         .ok_or_else(|| StoreError::Query(format!("the shipped query {name} is missing")))?;
-    store.select(query.text, &format!("queries/{name}.rq"))
+    store.select_unordered(query.text, &format!("queries/{name}.rq"))
 }
 
 const DIAGNOSTICS: &str = "SELECT ?severity ?path ?line ?message ?code WHERE {
@@ -527,6 +528,10 @@ fn assemble(store: &ReadStore, iris: &Iris) -> Result<TraceCache, StoreError> {
         });
     }
     for item in items.values_mut() {
+        item.stale_tags
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        item.stale_quotes
+            .sort_by(|a, b| (&a.path, a.line, &a.quote).cmp(&(&b.path, b.line, &b.quote)));
         for links in [
             &mut item.implemented_by,
             &mut item.verified_by,

@@ -1,41 +1,7 @@
 //! A full build: everything parsed (or read from the facts cache), bulk-loaded into a new store
-//! in parts, compacted, and made current once complete.
+//! in parts, compacted when it was loaded in many, and made current once complete.
 
 use super::*;
-
-/// While it lives, the allocator gives freed memory back to the system at once rather than
-/// 10 ms later: the bulk loader frees and takes whole batches, and with the delay a full build of
-/// denoland/deno peaked at 1.05 GB instead of 0.74 GB. Only for full builds: readers pay for it
-/// (every page refaulted and zeroed), `kg trace` by about a third.
-pub(super) struct EagerPurge;
-
-/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (mimalloc.h, v2), and its default.
-#[cfg(feature = "rocksdb")]
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-#[cfg(feature = "rocksdb")]
-const DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 10;
-
-impl EagerPurge {
-    fn new() -> Self {
-        // SAFETY: sets one of the allocator's options, which mimalloc allows at any time (and
-        // which does nothing when the process allocates through another allocator).
-        #[cfg(feature = "rocksdb")]
-        unsafe {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
-        };
-        EagerPurge
-    }
-}
-
-impl Drop for EagerPurge {
-    fn drop(&mut self) {
-        // SAFETY: as in `new`.
-        #[cfg(feature = "rocksdb")]
-        unsafe {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, DEFAULT_PURGE_DELAY_MS)
-        };
-    }
-}
 
 /// A full build into a new store, made current once complete.
 pub(super) fn full(
@@ -46,7 +12,6 @@ pub(super) fn full(
     cache: &FactsCache,
     stages: &Stages,
 ) -> Result<Summary, IndexError> {
-    let _purge = EagerPurge::new();
     let selected: Vec<&Selected> = snapshot.selected.iter().collect();
     let stage = stages.start("parse", "files", Some(selected.len() as u64));
     let (mut all, parsed) = parse_files(repo, cache, &selected, &snapshot.config.rules, &stage)?;
@@ -138,13 +103,16 @@ pub(super) fn full(
     let mark = loader.busy();
     loader.load(quads)?;
     stage.finish_without(finished, loader.busy() - mark);
-    let (quads_loaded, load_time) = loader.commit()?;
-    stages.record("load", "quads", load_time, quads_loaded);
+    let loaded = loader.commit()?;
+    let quads_loaded = loaded.quads;
+    stages.record("load", "quads", loaded.busy, quads_loaded);
     // Nobody reads the new store before it is current: compact it first, so that the first
-    // reads are as fast as later ones.
-    let stage = stages.start("compact", "quads", None);
-    target.compact()?;
-    stage.finish(quads_loaded);
+    // reads are as fast as later ones. A load of a few batches is left as it is.
+    if loaded.is_fragmented() {
+        let stage = stages.start("compact", "quads", None);
+        target.compact()?;
+        stage.finish(quads_loaded);
+    }
     store.make_current(target, &snapshot.state())?;
 
     let mut summary = Summary {

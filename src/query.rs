@@ -255,6 +255,41 @@ pub fn is_update(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn algebra_unordered(text: &str) -> String {
+        let Ok(spargebra::Query::Select { pattern, .. }) =
+            spargebra::SparqlParser::new().parse_query(text)
+        else {
+            panic!("a SELECT query: {text}");
+        };
+        spargebra::Query::Select {
+            dataset: None,
+            pattern: unordered(pattern),
+            base_iri: None,
+        }
+        .to_sse()
+    }
+
+    #[test]
+    fn the_outermost_order_goes_unless_a_slice_needs_it() {
+        let plain = algebra_unordered("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s");
+        assert!(!plain.contains("order"), "{plain}");
+        let distinct = algebra_unordered("SELECT DISTINCT ?s WHERE { ?s ?p ?o } ORDER BY DESC(?s)");
+        assert!(
+            !distinct.contains("order") && distinct.contains("distinct"),
+            "{distinct}"
+        );
+        let limited = algebra_unordered("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3");
+        assert!(
+            limited.contains("order") && limited.contains("slice"),
+            "{limited}"
+        );
+        // An ORDER BY inside a sub-SELECT is the sub-query's.
+        let inner = algebra_unordered(
+            "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }",
+        );
+        assert!(inner.contains("order"), "{inner}");
+    }
+
     #[test]
     fn keywords_are_found_outside_strings_iris_and_comments() {
         assert!(has_keyword(

@@ -115,7 +115,7 @@ pub struct QuerySyntaxError {
 /// Parses `text` with the usual prefixes (rdf, rdfs, xsd, dcterms, prov, oslc_rm, oslc_qm, kg)
 /// declared; a query may still declare its own. `source_name` names the query in errors.
 pub fn prepare(text: &str, source_name: &str) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
-    with_prefixes(SparqlEvaluator::new(), text, source_name)
+    Ok(SparqlEvaluator::new().for_query(parse(text, source_name)?))
 }
 
 /// As [`prepare`], for a query that `token` may cancel while it runs (a time limit).
@@ -124,11 +124,9 @@ pub fn prepare_cancellable(
     source_name: &str,
     token: oxigraph::sparql::CancellationToken,
 ) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
-    with_prefixes(
-        SparqlEvaluator::new().with_cancellation_token(token),
-        text,
-        source_name,
-    )
+    Ok(SparqlEvaluator::new()
+        .with_cancellation_token(token)
+        .for_query(parse(text, source_name)?))
 }
 
 /// As [`prepare`], without the query's outermost `ORDER BY` (one under a `LIMIT` or `OFFSET`
@@ -139,17 +137,7 @@ pub fn prepare_unordered(
     text: &str,
     source_name: &str,
 ) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
-    let mut parser = spargebra::SparqlParser::new();
-    for (prefix, iri) in PREFIXES {
-        parser = parser
-            .with_prefix(*prefix, *iri)
-            .expect("the built-in prefixes are valid IRIs");
-    }
-    let query = parser.parse_query(text).map_err(|err| QuerySyntaxError {
-        source_name: source_name.to_owned(),
-        message: err.to_string(),
-    })?;
-    let query = match query {
+    let query = match parse(text, source_name)? {
         spargebra::Query::Select {
             dataset,
             pattern,
@@ -183,17 +171,15 @@ fn unordered(pattern: spargebra::algebra::GraphPattern) -> spargebra::algebra::G
     }
 }
 
-fn with_prefixes(
-    mut evaluator: SparqlEvaluator,
-    text: &str,
-    source_name: &str,
-) -> Result<PreparedSparqlQuery, QuerySyntaxError> {
+/// The algebra of `text`, parsed (by oxigraph's own parser) with kg's prefixes declared.
+fn parse(text: &str, source_name: &str) -> Result<spargebra::Query, QuerySyntaxError> {
+    let mut parser = spargebra::SparqlParser::new();
     for (prefix, iri) in PREFIXES {
-        evaluator = evaluator
+        parser = parser
             .with_prefix(*prefix, *iri)
             .expect("the built-in prefixes are valid IRIs");
     }
-    evaluator.parse_query(text).map_err(|err| QuerySyntaxError {
+    parser.parse_query(text).map_err(|err| QuerySyntaxError {
         source_name: source_name.to_owned(),
         message: err.to_string(),
     })
@@ -256,9 +242,7 @@ mod tests {
     use super::*;
 
     fn algebra_unordered(text: &str) -> String {
-        let Ok(spargebra::Query::Select { pattern, .. }) =
-            spargebra::SparqlParser::new().parse_query(text)
-        else {
+        let Ok(spargebra::Query::Select { pattern, .. }) = parse(text, "test") else {
             panic!("a SELECT query: {text}");
         };
         spargebra::Query::Select {
